@@ -21,8 +21,9 @@ BIN := $(if $(SAN),$(BUILD)/diskops,diskops)
 
 CORE_SRC  := $(sort $(wildcard core/*.c))
 FRONT_SRC := $(sort $(wildcard tui/*.c tui/cli/*.c views/*.c))
-UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
-INTEG_SRC := $(sort $(wildcard tests/integration/test_*.c))
+# Every tests/<suite>/test_*.c is one cmocka binary; unit tests also run under ASan.
+UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c tests/conformance/test_*.c))
+INTEG_SRC := $(sort $(wildcard tests/integration/test_*.c tests/interop/test_*.c))
 TUTIL_SRC := $(sort $(wildcard tests/tools/*.c))
 
 CORE_OBJ  := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
@@ -32,7 +33,7 @@ UNIT_BIN  := $(UNIT_SRC:%.c=$(BUILD)/%)
 INTEG_BIN := $(INTEG_SRC:%.c=$(BUILD)/%)
 LIBCORE   := $(BUILD)/libdiskops.a
 
-VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+VERSION := 0.1.0
 GITREV  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
 .SECONDARY:
@@ -94,5 +95,8 @@ install: $(BIN)
 
 clean:
 	rm -rf build diskops
+
+# Suites with their own targets (bench-*, fuzz-*, interop set-up) add them here.
+-include $(wildcard tests/*/*.mk)
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
