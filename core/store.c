@@ -232,7 +232,7 @@ migrate(dk_store *store)
 			rc = dk_store__fail(store, rc, "recording a migration");
 			goto fail;
 		}
-		dk_log_info("msg=\"schema migrated\" version=%d name=%s", m[i].version, m[i].name);
+		dk_log_debug("msg=\"schema migrated\" version=%d name=\"%s\"", m[i].version, m[i].name);
 	}
 	return dk_store_commit(store);
 fail:
