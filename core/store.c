@@ -115,6 +115,26 @@ dk_store__list_grow(void **items, size_t *count, size_t size)
 }
 
 int
+dk_store__collect(dk_store *store, sqlite3_stmt *st, void **items, size_t *count, size_t size,
+		  void (*read)(sqlite3_stmt *st, void *row), const char *what)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		void *row = dk_store__list_grow(items, count, size);
+
+		if (!row) {
+			sqlite3_finalize(st);
+			return dk_error_set(DK_ENOMEM, "out of memory");
+		}
+		read(st, row);
+	}
+	rc = rc == SQLITE_DONE ? 0 : dk_store__fail(store, rc, what);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
 dk_store_begin(dk_store *store)
 {
 	int rc;

@@ -18,8 +18,10 @@
 	" ON d.id = np.default_publication_id"
 
 static void
-read_platform(sqlite3_stmt *st, dk_platform *p)
+read_platform(sqlite3_stmt *st, void *row)
 {
+	dk_platform *p = row;
+
 	p->id = dk_store__text(st, 0);
 	p->account_id = dk_store__text(st, 1);
 	p->name = dk_store__text(st, 2);
@@ -89,20 +91,11 @@ dk_store_platform_list(dk_store *store, dk_platform_list **out, const char *acco
 				    " WHERE np.account_id = ? ORDER BY np.name")) < 0)
 		goto fail;
 	dk_store__bind_text(st, 1, account_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		dk_platform *p = dk_store__list_grow((void **)&l->items, &l->count, sizeof(*p));
-
-		if (!p) {
-			rc = dk_error_set(DK_ENOMEM, "out of memory");
-			goto fail;
-		}
-		read_platform(st, p);
-	}
-	if (rc != SQLITE_DONE) {
-		rc = dk_store__fail(store, rc, "listing platforms");
+	rc = dk_store__collect(store, st, (void **)&l->items, &l->count, sizeof(*l->items),
+			       read_platform, "listing platforms");
+	st = NULL;
+	if (rc < 0)
 		goto fail;
-	}
-	sqlite3_finalize(st);
 	*out = l;
 	return 0;
 fail:

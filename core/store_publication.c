@@ -17,8 +17,10 @@
 	" FROM disk_image_publication p JOIN node_platform np ON np.id = p.node_platform_id"
 
 static void
-read_publication(sqlite3_stmt *st, dk_publication *p)
+read_publication(sqlite3_stmt *st, void *row)
 {
+	dk_publication *p = row;
+
 	const char *status = (const char *)sqlite3_column_text(st, 12);
 	dk_pub_status s = DK_PUB_QUEUED;
 
@@ -209,20 +211,11 @@ dk_store_publication_list(dk_store *store, dk_publication_list **out,
 	dk_store__bind_text(st, 2, f->platform_id);
 	dk_store__bind_text(st, 3, f->status >= 0 ? dk_pub_status_name((dk_pub_status)f->status) : NULL);
 	sqlite3_bind_int(st, 4, f->limit > 0 ? f->limit : 50);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		dk_publication *p = dk_store__list_grow((void **)&l->items, &l->count, sizeof(*p));
-
-		if (!p) {
-			rc = dk_error_set(DK_ENOMEM, "out of memory");
-			goto fail;
-		}
-		read_publication(st, p);
-	}
-	if (rc != SQLITE_DONE) {
-		rc = dk_store__fail(store, rc, "listing publications");
+	rc = dk_store__collect(store, st, (void **)&l->items, &l->count, sizeof(*l->items),
+			       read_publication, "listing publications");
+	st = NULL;
+	if (rc < 0)
 		goto fail;
-	}
-	sqlite3_finalize(st);
 	*out = l;
 	return 0;
 fail:
