@@ -132,6 +132,20 @@ dk_store_publication_insert(dk_store *store, dk_publication **out, const dk_publ
 	int rc;
 
 	*out = NULL;
+	/* Scoping: the platform must belong to the row's account (no FK can say that). */
+	if ((rc = dk_store__prepare(store, &st, "SELECT 1 FROM node_platform"
+				    " WHERE account_id = ? AND id = ?")) < 0)
+		return rc;
+	dk_store__bind_text(st, 1, r->account_id);
+	dk_store__bind_text(st, 2, r->node_platform_id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc == SQLITE_DONE)
+		return dk_error_set(DK_ENOTFOUND, "platform \"%s\" not found",
+				    r->node_platform_id ? r->node_platform_id : "(none)");
+	if (rc != SQLITE_ROW)
+		return dk_store__fail(store, rc, "reading platforms");
 	if (r->id)
 		snprintf(id, sizeof(id), "%s", r->id);
 	else
