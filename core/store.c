@@ -171,6 +171,12 @@ dk_store_rollback(dk_store *store)
 {
 	if (store->tx_depth <= 0)
 		return;
+	/* After some errors (disk full, I/O) SQLite has already rolled the whole transaction
+	 * back; nothing is open any more, at any depth. */
+	if (sqlite3_get_autocommit(store->db)) {
+		store->tx_depth = 0;
+		return;
+	}
 	if (store->tx_depth == 1)
 		sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
 	else

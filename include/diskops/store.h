@@ -108,7 +108,7 @@ typedef struct {
 	int limit;                      /* <= 0: 50 */
 } dk_publication_filter;
 
-/* Newest first (created_at, then id). */
+/* Newest first (created_at, then insertion order). */
 int dk_store_publication_list(dk_store *store, dk_publication_list **out,
 			      const dk_publication_filter *filter);
 
