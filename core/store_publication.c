@@ -204,6 +204,28 @@ dk_store_publication_insert(dk_store *store, dk_publication **out, const dk_publ
 }
 
 int
+dk_store_publication_latest(dk_store *store, dk_publication **out, const char *account_id,
+			    const char *platform_id, dk_pub_status status, const char *exclude_id)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = dk_store__prepare(store, &st, "SELECT " PUB_COLUMNS
+				    " WHERE p.account_id = ? AND p.node_platform_id = ? AND p.status = ?"
+				    " AND p.cosign_verified = 1 AND p.id != coalesce(?, '')"
+				    " ORDER BY p.created_at DESC, p.rowid DESC LIMIT 1")) < 0)
+		return rc;
+	dk_store__bind_text(st, 1, account_id);
+	dk_store__bind_text(st, 2, platform_id);
+	dk_store__bind_text(st, 3, dk_pub_status_name(status));
+	dk_store__bind_text(st, 4, exclude_id);
+	rc = get_one(store, out, st, dk_pub_status_name(status));
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
 dk_store_publication_list(dk_store *store, dk_publication_list **out,
 			  const dk_publication_filter *f)
 {

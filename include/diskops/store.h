@@ -91,6 +91,15 @@ int dk_store_platform_list(dk_store *store, dk_platform_list **out, const char *
 int dk_store_platform_update(dk_store *store, dk_platform **out, const char *account_id,
 			     const char *platform_id, const dk_platform_spec *changes);
 
+/*
+ * Moves the boot pointer: default publication, the digest-pinned disk_image_oci_ref,
+ * status published and no error. The schema refuses a row that is not published on this
+ * platform (DK_ESTATE).
+ */
+int dk_store_platform_set_default(dk_store *store, const char *account_id,
+				  const char *platform_id, const char *publication_id,
+				  const char *pinned_ref);
+
 /* --- publications --- */
 
 /* Inserts a row as given (status, timestamps, …); id generated when NULL. DK_ECONFLICT
@@ -107,6 +116,14 @@ typedef struct {
 	int status;                     /* a dk_pub_status, or -1 for any */
 	int limit;                      /* <= 0: 50 */
 } dk_publication_filter;
+
+/*
+ * The newest row of a platform in `status` that is verified, not `exclude_id`, by
+ * created_at; DK_ENOTFOUND when there is none. (rollback without a target)
+ */
+int dk_store_publication_latest(dk_store *store, dk_publication **out, const char *account_id,
+				const char *platform_id, dk_pub_status status,
+				const char *exclude_id);
 
 /* Newest first (created_at, then insertion order). */
 int dk_store_publication_list(dk_store *store, dk_publication_list **out,

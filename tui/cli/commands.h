@@ -34,6 +34,30 @@
 	  "  --limit N           at most N rows (default 50, up to 1000)\n") \
 	X(publication_show, "publication", "show", cmd_publication_show, "ID", \
 	  "show one publication (an id prefix of 8+ characters is enough)", "") \
+	X(rollback, "rollback", NULL, cmd_rollback, "--platform P [--to PUBLICATION] [--reason TEXT]", \
+	  "move a platform's boot image back (default: the newest retired image)", \
+	  "  --platform NAME|ID   the platform\n" \
+	  "  --to ID              the publication to boot (default: newest retired, else the\n" \
+	  "                       newest other published one)\n" \
+	  "  --reason TEXT        recorded with the event\n" \
+	  "  --yes                required without a terminal; a terminal is asked\n") \
+	X(promote, "promote", NULL, cmd_promote, "PUBLICATION [--reason TEXT]", \
+	  "make a publication its platform's boot image", \
+	  "  --reason TEXT        recorded with the event\n" \
+	  "  --yes                required without a terminal; a terminal is asked\n") \
+	X(approvals_list, "approvals", "list", cmd_approvals_list, "[--all]", \
+	  "list pending approvals (--all: decided and expired ones too)", "") \
+	X(approvals_approve, "approvals", "approve", cmd_approvals_approve, "ID", \
+	  "approve and carry out a parked action (not your own)", "") \
+	X(approvals_reject, "approvals", "reject", cmd_approvals_reject, "ID --reason TEXT", \
+	  "reject a parked action", "") \
+	X(policy_list, "policy", "list", cmd_policy_list, "", \
+	  "show the policy in force for each category", "") \
+	X(policy_set, "policy", "set", cmd_policy_set, "CATEGORY MODE", \
+	  "set a category's mode", \
+	  "  CATEGORY  promote, rollback, retention_update, retention_prune,\n" \
+	  "            webhook_rotate_secret, webhook_revoke\n" \
+	  "  MODE      auto_approve, notify_and_proceed, require_approval, block\n") \
 	X(events, "events", NULL, cmd_events, "[--prefix KIND] [--limit N] [--since AGE]", \
 	  "list recent events, newest first", \
 	  "  --prefix KIND  only kinds starting with KIND (e.g. system.disk_image)\n" \
