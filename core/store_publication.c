@@ -240,6 +240,7 @@ dk_store_publication_list(dk_store *store, dk_publication_list **out,
 			       " WHERE p.account_id = ?1"
 			       " AND (?2 IS NULL OR p.node_platform_id = ?2)"
 			       " AND (?3 IS NULL OR p.status = ?3)"
+			       " AND (?5 = 0 OR p.created_at < ?5)"
 			       " ORDER BY p.created_at DESC, p.rowid DESC LIMIT ?4");
 	if (rc < 0)
 		goto fail;
@@ -247,6 +248,7 @@ dk_store_publication_list(dk_store *store, dk_publication_list **out,
 	dk_store__bind_text(st, 2, f->platform_id);
 	dk_store__bind_text(st, 3, f->status >= 0 ? dk_pub_status_name((dk_pub_status)f->status) : NULL);
 	sqlite3_bind_int(st, 4, f->limit > 0 ? f->limit : 50);
+	sqlite3_bind_int64(st, 5, f->created_before);
 	rc = dk_store__collect(store, st, (void **)&l->items, &l->count, sizeof(*l->items),
 			       read_publication, "listing publications");
 	st = NULL;

@@ -115,6 +115,7 @@ typedef struct {
 	const char *platform_id;        /* NULL: every platform */
 	int status;                     /* a dk_pub_status, or -1 for any */
 	int limit;                      /* <= 0: 50 */
+	int64_t created_before;         /* created_at < this; 0: any */
 } dk_publication_filter;
 
 /*

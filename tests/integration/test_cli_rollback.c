@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cliutil.h"
+#include "storeutil.h"
 #include "diskops/store.h"
 
 #define RUN(e, r, ...) cli_run((e), (r), __VA_ARGS__, NULL)
@@ -188,6 +189,40 @@ approval_needs_a_second_person(void **state)
 	tu_run_result_free(&r);
 }
 
+static void
+alerts_check_for_cron(void **state)
+{
+	struct fx *f = *state;
+	char *path = tu_path(f->e->state_dir, "diskops.db");
+	tu_run_result r;
+	json_t *j;
+	char id[24];
+
+	assert_int_equal(RUN(f->e, &r, "alerts", "--check"), 0);
+	tu_run_result_free(&r);
+	assert_int_equal(RUN(f->e, &r, "platform", "set", "edge", "--build-repo", "ops/edge"), 0);
+	tu_run_result_free(&r);
+	assert_int_equal(su_sql_exec(path, "INSERT INTO gitea_runner_cache (repo, runner_id, name,"
+				     " online, fetched_at) VALUES ('ops/edge', 1, 'rpi-builder', 0, 0)"), 0);
+	assert_int_equal(RUN(f->e, &r, "agent", "tick"), 0);
+	assert_contains(r.out, "alerts: 1 opened");
+	tu_run_result_free(&r);
+	assert_int_equal(RUN(f->e, &r, "alerts", "--check"), 1);
+	assert_contains(r.out, "runner rpi-builder (ops/edge) is offline");
+	assert_contains(r.err, "1 open alert");
+	tu_run_result_free(&r);
+	j = JSON(f->e, "alerts", "list", "--json");
+	assert_int_equal(json_array_size(j), 1);
+	snprintf(id, sizeof(id), "%lld", (long long)json_integer_value(json_object_get(json_array_get(j, 0), "id")));
+	json_decref(j);
+	assert_int_equal(RUN(f->e, &r, "alerts", "ack", id), 0);
+	tu_run_result_free(&r);
+	assert_int_equal(RUN(f->e, &r, "alerts", "--check"), 0);
+	assert_contains(r.out, "acked");
+	tu_run_result_free(&r);
+	free(path);
+}
+
 int
 main(void)
 {
@@ -195,6 +230,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(scripts_must_say_yes, setup, teardown),
 		cmocka_unit_test_setup_teardown(rollback_with_yes_moves_the_default, setup, teardown),
 		cmocka_unit_test_setup_teardown(approval_needs_a_second_person, setup, teardown),
+		cmocka_unit_test_setup_teardown(alerts_check_for_cron, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("cli_rollback", tests, NULL, NULL);
 }

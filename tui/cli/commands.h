@@ -58,6 +58,15 @@
 	  "  CATEGORY  promote, rollback, retention_update, retention_prune,\n" \
 	  "            webhook_rotate_secret, webhook_revoke\n" \
 	  "  MODE      auto_approve, notify_and_proceed, require_approval, block\n") \
+	X(alerts_list, "alerts", "list", cmd_alerts_list, "[--all]", \
+	  "list open and acknowledged alerts (--all: resolved ones too)", "") \
+	X(alerts_ack, "alerts", "ack", cmd_alerts_ack, "ID", \
+	  "acknowledge an alert", "") \
+	X(alerts, "alerts", NULL, cmd_alerts, "[--check] [--all]", \
+	  "list alerts; --check exits 1 while any alert is open (for cron)", \
+	  "  --check   print open alerts and exit 1 when any is open and unacknowledged\n") \
+	X(agent_tick, "agent", "tick", cmd_agent_tick, "", \
+	  "run one pass of the Disk Image Manager (alerts, approval expiry, stuck cleanup)", "") \
 	X(events, "events", NULL, cmd_events, "[--prefix KIND] [--limit N] [--since AGE]", \
 	  "list recent events, newest first", \
 	  "  --prefix KIND  only kinds starting with KIND (e.g. system.disk_image)\n" \
