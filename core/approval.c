@@ -79,6 +79,9 @@ execute(dk_store *store, const char *account_id, const dk_approval *a, json_t *p
 		dk_platform_free(p);
 		return rc;
 	}
+	case DK_POLICY_RETENTION_PRUNE:
+		/* Recorded as approved; the next retention sweep purges the row. */
+		return 0;
 	default:
 		return dk_error_set(DK_ERROR, "approval %s: %s actions cannot be carried out by this "
 				    "version of diskops", a->id, a->category);

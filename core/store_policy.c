@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -196,6 +197,32 @@ dk_store_approval_expire(dk_store *store, int64_t now, int *count)
 		return dk_store__fail(store, rc, "expiring approvals");
 	*count = sqlite3_changes(store->db);
 	return 0;
+}
+
+int
+dk_store_approval_state_for(dk_store *store, char **state, const char *account_id,
+			    const char *category, const char *key, const char *value)
+{
+	sqlite3_stmt *st = NULL;
+	char path[64];
+	int rc;
+
+	*state = NULL;
+	snprintf(path, sizeof(path), "$.%s", key);
+	if ((rc = dk_store__prepare(store, &st, "SELECT state FROM approval WHERE account_id = ?"
+				    " AND category = ? AND json_extract(params, ?) = ?"
+				    " ORDER BY created_at DESC, rowid DESC LIMIT 1")) < 0)
+		return rc;
+	dk_store__bind_text(st, 1, account_id);
+	dk_store__bind_text(st, 2, category);
+	dk_store__bind_text(st, 3, path);
+	dk_store__bind_text(st, 4, value);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*state = dk_store__text(st, 0);
+	rc = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? 0 : dk_store__fail(store, rc, "reading approvals");
+	sqlite3_finalize(st);
+	return rc;
 }
 
 void

@@ -127,5 +127,9 @@ int dk_store_approval_list(dk_store *store, dk_approval_list **out, const char *
 int dk_store_approval_decide(dk_store *store, const char *account_id, const char *id,
 			     const char *state, const char *decided_by, const char *reason);
 int dk_store_approval_expire(dk_store *store, int64_t now, int *count);
+/* The state of the newest approval of `category` whose params.<key> is value; *state is
+ * NULL when there is none (caller frees). */
+int dk_store_approval_state_for(dk_store *store, char **state, const char *account_id,
+				const char *category, const char *key, const char *value);
 
 #endif

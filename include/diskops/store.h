@@ -116,7 +116,16 @@ typedef struct {
 	int status;                     /* a dk_pub_status, or -1 for any */
 	int limit;                      /* <= 0: 50 */
 	int64_t created_before;         /* created_at < this; 0: any */
+	int64_t retired_before;         /* retired_at < this; 0: any */
+	bool by_published_at;           /* newest published_at first instead of created_at */
 } dk_publication_filter;
+
+/*
+ * True when a manifest digest is still needed by a row other than exclude_id: any
+ * account's published or retired row, or any platform's default (retention never deletes
+ * what something still boots or may roll back to).
+ */
+int dk_store_digest_in_use(dk_store *store, bool *out, const char *digest, const char *exclude_id);
 
 /*
  * The newest row of a platform in `status` that is verified, not `exclude_id`, by
