@@ -70,7 +70,7 @@ parse_proof(sg_tlog_entry *e, const json_t *p)
 	sg_buf root = { 0 };
 	int rc;
 
-	if ((rc = sg_json_int64(&e->proof_index, p, "logIndex", 1, "inclusion proof")) < 0 ||
+	if ((rc = sg_json_int64(&e->proof_index, p, "logIndex", 0, "inclusion proof")) < 0 ||
 	    (rc = sg_json_int64(&e->tree_size, p, "treeSize", 1, "inclusion proof")) < 0 ||
 	    (rc = b64_field(&root, p, "rootHash", "inclusion proof rootHash")) < 0)
 		return rc;
@@ -124,14 +124,21 @@ static int
 parse_entry(sg_tlog_entry *e, const json_t *j, int version)
 {
 	const json_t *kv = json_object_get(j, "kindVersion");
+	/* JSON null is how some writers spell "absent". */
 	const json_t *promise = json_object_get(j, "inclusionPromise");
 	const json_t *proof = json_object_get(j, "inclusionProof");
+
+	if (json_is_null(promise))
+		promise = NULL;
+	if (json_is_null(proof))
+		proof = NULL;
 	sg_buf id = { 0 };
 	int rc;
 
 	if (!json_is_object(j))
 		return dk_error_set(DK_EINVALID, "bundle: tlog entry is not an object");
-	if ((rc = sg_json_int64(&e->log_index, j, "logIndex", 1, "tlog entry")) < 0 ||
+	/* protobuf-JSON omits zero values: an absent index is index 0. */
+	if ((rc = sg_json_int64(&e->log_index, j, "logIndex", 0, "tlog entry")) < 0 ||
 	    (rc = sg_json_int64(&e->integrated_time, j, "integratedTime", 0, "tlog entry")) < 0 ||
 	    (rc = copy_str(e->kind, sizeof(e->kind), sg_json_str(kv, "kind"), "kindVersion.kind")) < 0 ||
 	    (rc = copy_str(e->version, sizeof(e->version), sg_json_str(kv, "version"),
@@ -208,12 +215,13 @@ parse_material(sg_material *m, const json_t *vm)
 	}
 	if (entries && !json_is_array(entries))
 		return dk_error_set(DK_EINVALID, "bundle: tlogEntries is not a list");
-	m->n_entries = json_array_size(entries);
-	if (m->n_entries > SG_MAX_TLOG)
-		return dk_error_set(DK_EINVALID, "bundle: %zu tlog entries (limit %d)", m->n_entries, SG_MAX_TLOG);
-	m->entries = calloc(m->n_entries + 1, sizeof(*m->entries));
+	if (json_array_size(entries) > SG_MAX_TLOG)
+		return dk_error_set(DK_EINVALID, "bundle: %zu tlog entries (limit %d)", json_array_size(entries),
+			SG_MAX_TLOG);
+	m->entries = calloc(json_array_size(entries) + 1, sizeof(*m->entries));
 	if (!m->entries)
 		return dk_error_set(DK_ENOMEM, "out of memory");
+	m->n_entries = json_array_size(entries);
 	for (size_t i = 0; i < m->n_entries; i++) {
 		if ((rc = parse_entry(&m->entries[i], json_array_get(entries, i), m->bundle_version)) < 0)
 			return rc;
@@ -227,13 +235,13 @@ parse_material(sg_material *m, const json_t *vm)
 	}
 	if (ts && !json_is_array(ts))
 		return dk_error_set(DK_EINVALID, "bundle: rfc3161Timestamps is not a list");
-	m->n_timestamps = json_array_size(ts);
-	if (m->n_timestamps > SG_MAX_TIMESTAMPS)
-		return dk_error_set(DK_EINVALID, "bundle: %zu timestamps (limit %d)", m->n_timestamps,
+	if (json_array_size(ts) > SG_MAX_TIMESTAMPS)
+		return dk_error_set(DK_EINVALID, "bundle: %zu timestamps (limit %d)", json_array_size(ts),
 			SG_MAX_TIMESTAMPS);
-	m->timestamps = calloc(m->n_timestamps + 1, sizeof(*m->timestamps));
+	m->timestamps = calloc(json_array_size(ts) + 1, sizeof(*m->timestamps));
 	if (!m->timestamps)
 		return dk_error_set(DK_ENOMEM, "out of memory");
+	m->n_timestamps = json_array_size(ts);
 	for (size_t i = 0; i < m->n_timestamps; i++) {
 		if ((rc = b64_field(&m->timestamps[i], json_array_get(ts, i), "signedTimestamp",
 				"rfc3161 signedTimestamp")) < 0)

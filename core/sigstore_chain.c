@@ -179,7 +179,8 @@ leaf_checks(sg_ctx *c, X509 *leaf)
 		return sg_fail(c, DK_EVERIFY, "signing certificate has invalid extensions");
 	if (flags & EXFLAG_CRITICAL)
 		return sg_fail(c, DK_EVERIFY, "signing certificate has an unsupported critical extension");
-	if (!(flags & EXFLAG_XKUSAGE) || !(X509_get_extended_key_usage(leaf) & XKU_CODE_SIGN))
+	/* Go's x509 (cosign) reads an absent EKU as unrestricted; Fulcio always sets it. */
+	if ((flags & EXFLAG_XKUSAGE) && !(X509_get_extended_key_usage(leaf) & (XKU_CODE_SIGN | XKU_ANYEKU)))
 		return sg_fail(c, DK_EVERIFY, "signing certificate lacks the code-signing extended key usage");
 	if ((flags & EXFLAG_KUSAGE) && !(X509_get_key_usage(leaf) & KU_DIGITAL_SIGNATURE))
 		return sg_fail(c, DK_EVERIFY, "signing certificate key usage lacks digitalSignature");

@@ -173,8 +173,9 @@ sg_verify_identity(sg_ctx *c, char **identity_out, char **issuer_out)
 			s.value[s.primary >= 0 ? s.primary : 0], v->identity ? "" : "regexp ", want);
 		goto done;
 	}
-	if (!issuer) {
-		rc = sg_fail(c, DK_EVERIFY, "signing certificate has no OIDC issuer extension");
+	/* cosign reads a missing issuer as "": only a policy that accepts "" passes. */
+	if (!issuer && !(issuer = strdup(""))) {
+		rc = sg_fail(c, DK_ENOMEM, "out of memory");
 		goto done;
 	}
 	if (!matches(v->issuer, v->issuer_re, issuer)) {

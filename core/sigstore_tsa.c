@@ -108,20 +108,32 @@ done:
 	return ok ? 0 : -1;
 }
 
+/*
+ * Timestamps that do not verify are skipped, as sigstore-go and sigstore-python do (a
+ * bundle may carry one over other data); but a bundle whose every timestamp fails
+ * is refused with the first reason rather than silently treated as untimestamped.
+ */
 int
 sg_verify_timestamps(sg_ctx *c)
 {
-	char why[256];
+	char why[256], first[256] = "";
+	size_t good = 0;
 
 	for (size_t i = 0; i < c->m->n_timestamps; i++) {
 		int64_t t = 0;
 
 		if (sg_tsa_verify(c->v->root, c->m->timestamps[i].data, c->m->timestamps[i].len,
-				c->m->sig.data, c->m->sig.len, &t, why, sizeof(why)) < 0)
-			return sg_fail(c, DK_EVERIFY, "%s", why);
+				c->m->sig.data, c->m->sig.len, &t, why, sizeof(why)) < 0) {
+			if (!first[0])
+				snprintf(first, sizeof(first), "%s", why);
+			continue;
+		}
+		good++;
 		c->times[c->n_times++] = t;
 		if (!c->signed_time)
 			c->signed_time = t;
 	}
+	if (c->m->n_timestamps && !good)
+		return sg_fail(c, DK_EVERIFY, "%s", first);
 	return 0;
 }
