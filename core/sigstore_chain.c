@@ -39,10 +39,11 @@ cache_key(unsigned char out[32], X509 *cert, X509 *issuer)
 	EVP_MD_CTX_free(md);
 	OPENSSL_free(der);
 	OPENSSL_free(spki);
+	out[31] ^= 0x01; /* domain: certificate signatures */
 }
 
-static int
-cache_has(const unsigned char key[32])
+int
+sg_memo_has(const unsigned char key[32])
 {
 	size_t slot = ((size_t)key[0] << 8 | key[1]) % CACHE_SLOTS;
 	int hit;
@@ -53,8 +54,8 @@ cache_has(const unsigned char key[32])
 	return hit;
 }
 
-static void
-cache_put(const unsigned char key[32])
+void
+sg_memo_put(const unsigned char key[32])
 {
 	size_t slot = ((size_t)key[0] << 8 | key[1]) % CACHE_SLOTS;
 
@@ -76,8 +77,8 @@ sg_chain_cache_clear(void)
 /* Replaces OpenSSL's internal_verify: the same signature and validity checks over the
  * built chain, with the memo above. The root's self-signature is not checked, as
  * OpenSSL does not by default. */
-static int
-verify_built_chain(X509_STORE_CTX *ctx)
+int
+sg_verify_built_chain(X509_STORE_CTX *ctx)
 {
 	STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(ctx);
 	X509_VERIFY_PARAM *param = X509_STORE_CTX_get0_param(ctx);
@@ -93,14 +94,14 @@ verify_built_chain(X509_STORE_CTX *ctx)
 			EVP_PKEY *pk = X509_get0_pubkey(issuer);
 
 			cache_key(key, x, issuer);
-			if (!cache_has(key)) {
+			if (!sg_memo_has(key)) {
 				if (!pk || X509_verify(x, pk) <= 0) {
 					X509_STORE_CTX_set_current_cert(ctx, x);
 					X509_STORE_CTX_set_error_depth(ctx, i);
 					X509_STORE_CTX_set_error(ctx, X509_V_ERR_CERT_SIGNATURE_FAILURE);
 					return 0;
 				}
-				cache_put(key);
+				sg_memo_put(key);
 			}
 		}
 		if (X509_cmp_time(X509_get0_notBefore(x), &at) > 0) {
@@ -148,7 +149,7 @@ verify_under(const sg_ca *ca, X509 *leaf, STACK_OF(X509) *extra, int64_t t, X509
 	}
 	if (X509_STORE_CTX_init(ctx, ca->store, leaf, untrusted) != 1)
 		goto done;
-	X509_STORE_CTX_set_verify(ctx, verify_built_chain);
+	X509_STORE_CTX_set_verify(ctx, sg_verify_built_chain);
 	param = X509_STORE_CTX_get0_param(ctx);
 	X509_VERIFY_PARAM_set_time(param, (time_t)t);
 	X509_VERIFY_PARAM_set_depth(param, SG_MAX_CHAIN);

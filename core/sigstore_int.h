@@ -152,6 +152,7 @@ struct dk_sigstore_verifier {
 	dk_sigstore_root *owned_root;
 	const dk_sigstore_root *root;
 	EVP_PKEY **keys;
+	sg_buf *key_spki;
 	size_t n_keys;
 	char *identity;
 	char *issuer;
@@ -204,6 +205,10 @@ int sg_verify_chain(sg_ctx *c, X509 **issuer_out);
 int sg_verify_sct(sg_ctx *c, X509 *issuer);
 int sg_verify_identity(sg_ctx *c, char **identity_out, char **issuer_out);
 int sg_chain_cache_clear(void);
+/* Memo of verified, immutable facts (certificate signatures, SCTs); successes only. */
+int sg_memo_has(const unsigned char key[32]);
+void sg_memo_put(const unsigned char key[32]);
+int sg_verify_built_chain(X509_STORE_CTX *ctx);
 
 int sg_run(dk_sigstore_result **out, const dk_sigstore_verifier *v, sg_material *m,
 	const dk_sigstore_artifact *artifact, const char *manifest_digest, int legacy);

@@ -38,6 +38,7 @@ verify_with(const sg_ca *tsa, TS_RESP *resp, PKCS7 *token, int64_t t,
 	/* The TSA chain is checked at genTime: an expired TSA certificate still vouches for
 	 * what it signed while valid (rekor2-timestamp-with-expired-cert-chain). */
 	X509_VERIFY_PARAM_set_time(X509_STORE_get0_param(store), (time_t)t);
+	X509_STORE_set_verify(store, sg_verify_built_chain);
 	TS_VERIFY_CTX_set_flags(ctx, TS_VFY_SIGNATURE | TS_VFY_DATA);
 	TS_VERIFY_CTX_set_store(ctx, store);
 	TS_VERIFY_CTX_set_certs(ctx, certs);

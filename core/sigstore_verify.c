@@ -80,9 +80,12 @@ dk_sigstore_verifier_free(dk_sigstore_verifier *v)
 	if (!v)
 		return;
 	dk_sigstore_root_free(v->owned_root);
-	for (size_t i = 0; i < v->n_keys; i++)
+	for (size_t i = 0; i < v->n_keys; i++) {
 		EVP_PKEY_free(v->keys[i]);
+		sg_buf_free(&v->key_spki[i]);
+	}
 	free(v->keys);
+	free(v->key_spki);
 	free(v->identity);
 	free(v->issuer);
 	free(v->identity_re_src);
@@ -122,6 +125,7 @@ load_keys(dk_sigstore_verifier *v, const char *pem)
 		return dk_error_set(DK_ENOMEM, "out of memory");
 	while ((k = PEM_read_bio_PUBKEY(b, NULL, NULL, NULL)) != NULL) {
 		EVP_PKEY **keys;
+		sg_buf *spki;
 
 		if ((rc = check_key(k)) < 0 || v->n_keys >= 64) {
 			EVP_PKEY_free(k);
@@ -130,12 +134,16 @@ load_keys(dk_sigstore_verifier *v, const char *pem)
 			goto done;
 		}
 		keys = realloc(v->keys, (v->n_keys + 1) * sizeof(*keys));
-		if (!keys) {
+		if (keys)
+			v->keys = keys;
+		spki = realloc(v->key_spki, (v->n_keys + 1) * sizeof(*spki));
+		if (spki)
+			v->key_spki = spki;
+		if (!keys || !spki || sg_pubkey_spki(&v->key_spki[v->n_keys], k) < 0) {
 			EVP_PKEY_free(k);
 			rc = dk_error_set(DK_ENOMEM, "out of memory");
 			goto done;
 		}
-		v->keys = keys;
 		v->keys[v->n_keys++] = k;
 	}
 	if (v->n_keys == 0)
@@ -196,17 +204,15 @@ done:
 }
 
 static int
-key_id(char **out, EVP_PKEY *k)
+key_id(char **out, const sg_buf *spki)
 {
-	sg_buf spki = { 0 };
 	unsigned char h[32];
 
 	*out = malloc(65);
-	if (!*out || sg_pubkey_spki(&spki, k) < 0)
+	if (!*out)
 		return -1;
-	sg_sha256(h, spki.data, spki.len);
+	sg_sha256(h, spki->data, spki->len);
 	sg_hex(*out, h, 32);
-	sg_buf_free(&spki);
 	return 0;
 }
 
@@ -296,8 +302,12 @@ verify_signature(sg_ctx *c)
 		/* cosign: a certificate shipped beside a key signature must carry that key. */
 		if (c->m->leaf && !keys_equal(X509_get0_pubkey(c->m->leaf), c->signer_key))
 			return sg_fail(c, DK_EVERIFY, "signing certificate key differs from the trusted key");
-		return sg_pubkey_spki(&c->signer_der, c->signer_key) < 0 ?
-			sg_fail(c, DK_EINVALID, "cannot encode the trusted key") : 0;
+		c->signer_der.data = malloc(v->key_spki[c->key_index].len);
+		if (!c->signer_der.data)
+			return sg_fail(c, DK_ENOMEM, "out of memory");
+		memcpy(c->signer_der.data, v->key_spki[c->key_index].data, v->key_spki[c->key_index].len);
+		c->signer_der.len = v->key_spki[c->key_index].len;
+		return 0;
 	}
 	if (c->m->has_public_key)
 		return sg_fail(c, DK_EVERIFY, "signed with a key, but no trusted key was given");
@@ -411,7 +421,7 @@ sg_run(dk_sigstore_result **out, const dk_sigstore_verifier *v, sg_material *m,
 		if ((rc = sg_verify_chain(c, &issuer)) < 0 || (rc = sg_verify_sct(c, issuer)) < 0 ||
 		    (rc = sg_verify_identity(c, &r->identity, &r->issuer)) < 0)
 			goto done;
-	} else if (key_id(&r->key_id, c->signer_key) < 0) {
+	} else if (key_id(&r->key_id, &v->key_spki[c->key_index]) < 0) {
 		rc = sg_fail(c, DK_ENOMEM, "out of memory");
 		goto done;
 	}
