@@ -51,24 +51,30 @@ help:
 deps:
 	@sh tests/tools/deps.sh
 
+# V=1 shows the full command lines.
+Q := $(if $(V),,@)
+
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -DDK_VERSION='"$(VERSION)"' -DDK_GITREV='"$(GITREV)"' -c $< -o $@
+	@$(if $(V),,echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS_ALL) -DDK_VERSION='"$(VERSION)"' -DDK_GITREV='"$(GITREV)"' -c $< -o $@
 
 $(LIBCORE): $(CORE_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(BIN): $(FRONT_OBJ) $(LIBCORE)
-	$(CC) $(LDFLAGS_ALL) -o $@ $(FRONT_OBJ) $(LIBCORE) $(PKG_LIBS)
+	@$(if $(V),,echo "  LINK    $@")
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $(FRONT_OBJ) $(LIBCORE) $(PKG_LIBS)
 
 $(BUILD)/tests/%: tests/%.c $(TUTIL_OBJ) $(LIBCORE)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Itests/tools -o $@ $< $(TUTIL_OBJ) $(LIBCORE) $(PKG_LIBS) $(TEST_LIBS)
+	@$(if $(V),,echo "  TEST    $@")
+	$(Q)$(CC) $(CFLAGS_ALL) -Itests/tools -o $@ $< $(TUTIL_OBJ) $(LIBCORE) $(PKG_LIBS) $(TEST_LIBS)
 
 $(BUILD)/obj/tests/tools/%.o: tests/tools/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Itests/tools -c $< -o $@
+	$(Q)$(CC) $(CFLAGS_ALL) -Itests/tools -c $< -o $@
 
 tests: $(BIN) $(UNIT_BIN) $(INTEG_BIN)
 

@@ -1,0 +1,434 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "diskops/error.h"
+#include "diskops/log.h"
+#include "diskops/secret.h"
+
+#define SECRET_RAW_LEN 32
+#define KEY_LEN 32
+#define NONCE_LEN 12
+#define TAG_LEN 16
+#define SEALED_PREFIX "v1:"
+#define KEY_FILE "master.key"
+
+struct dk_secret_box {
+	unsigned char key[KEY_LEN];
+};
+
+int
+dk_base64url_encode(char **out, const unsigned char *data, size_t len)
+{
+	size_t cap = 4 * ((len + 2) / 3) + 1, n;
+	char *buf;
+
+	*out = NULL;
+	if (len > (size_t)INT32_MAX)
+		return dk_error_set(DK_EINVALID, "base64: input of %zu bytes is too large", len);
+	buf = malloc(cap);
+	if (!buf)
+		return dk_error_set(DK_ENOMEM, "out of memory");
+	n = (size_t)EVP_EncodeBlock((unsigned char *)buf, data, (int)len);
+	while (n > 0 && buf[n - 1] == '=')
+		n--;
+	buf[n] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		if (buf[i] == '+')
+			buf[i] = '-';
+		else if (buf[i] == '/')
+			buf[i] = '_';
+	}
+	*out = buf;
+	return 0;
+}
+
+static int
+is_b64_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	       c == '+' || c == '/' || c == '-' || c == '_';
+}
+
+int
+dk_base64_decode(unsigned char **out, size_t *out_len, const char *text)
+{
+	size_t len = strlen(text), data_len, pad, padded_len;
+	unsigned char *buf = NULL;
+	char *std = NULL;
+	int n, rc = 0;
+
+	*out = NULL;
+	*out_len = 0;
+	data_len = len;
+	while (data_len > 0 && text[data_len - 1] == '=')
+		data_len--;
+	/* '=' only at the end, at most two of them, and only to fill a whole quantum. */
+	if (len - data_len > 2 || (len != data_len && len % 4 != 0) || data_len % 4 == 1) {
+		rc = dk_error_set(DK_EINVALID, "base64: truncated or badly padded input");
+		goto done;
+	}
+	for (size_t i = 0; i < data_len; i++) {
+		if (!is_b64_char(text[i])) {
+			rc = dk_error_set(DK_EINVALID, "base64: invalid character at offset %zu", i);
+			goto done;
+		}
+	}
+	if (data_len > (size_t)INT32_MAX / 2) {
+		rc = dk_error_set(DK_EINVALID, "base64: input too large");
+		goto done;
+	}
+	pad = (4 - data_len % 4) % 4;
+	padded_len = data_len + pad;
+	std = malloc(padded_len + 1);
+	buf = malloc(padded_len / 4 * 3 + 1);
+	if (!std || !buf) {
+		rc = dk_error_set(DK_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < data_len; i++)
+		std[i] = text[i] == '-' ? '+' : text[i] == '_' ? '/' : text[i];
+	memset(std + data_len, '=', pad);
+	std[padded_len] = '\0';
+	n = EVP_DecodeBlock(buf, (unsigned char *)std, (int)padded_len);
+	if (n < 0 || (size_t)n < pad) {
+		rc = dk_error_set(DK_EINVALID, "base64: invalid input");
+		goto done;
+	}
+	/* EVP_DecodeBlock counts the zero bytes the padding stands for. */
+	*out_len = (size_t)n - pad;
+	*out = buf;
+	buf = NULL;
+done:
+	free(std);
+	free(buf);
+	return rc;
+}
+
+int
+dk_secret_generate(char **out, const char *prefix)
+{
+	unsigned char raw[SECRET_RAW_LEN];
+	char *enc = NULL, *s = NULL;
+	int rc;
+
+	*out = NULL;
+	if (RAND_bytes(raw, sizeof(raw)) != 1) {
+		rc = dk_error_set(DK_ERROR, "random number generator failed");
+		goto done;
+	}
+	if ((rc = dk_base64url_encode(&enc, raw, sizeof(raw))) < 0)
+		goto done;
+	if (asprintf(&s, "%s%s", prefix ? prefix : "", enc) < 0) {
+		s = NULL;
+		rc = dk_error_set(DK_ENOMEM, "out of memory");
+		goto done;
+	}
+	/* Registered before anyone else sees it, so no later log line can carry it. */
+	dk_log_register_secret(s);
+	*out = s;
+done:
+	OPENSSL_cleanse(raw, sizeof(raw));
+	if (enc) {
+		OPENSSL_cleanse(enc, strlen(enc));
+		free(enc);
+	}
+	return rc;
+}
+
+void
+dk_secret_preview(char out[DK_SECRET_PREVIEW_LEN + 1], const char *secret)
+{
+	size_t i = 0;
+
+	for (; secret && i < DK_SECRET_PREVIEW_LEN && secret[i]; i++)
+		out[i] = secret[i];
+	out[i] = '\0';
+}
+
+void
+dk_secret_digest_hex(char out[65], const char *token)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+
+	out[0] = '\0';
+	if (!EVP_Digest(token, strlen(token), md, &mdlen, EVP_sha256(), NULL) || mdlen != 32)
+		return;
+	for (unsigned int i = 0; i < 32; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 0xf];
+	}
+	out[64] = '\0';
+}
+
+/* Reads an existing key file; ENOENT is reported as DK_ENOTFOUND so the caller can create it. */
+static int
+read_key_file(unsigned char key[KEY_LEN], const char *path)
+{
+	struct stat st;
+	ssize_t n;
+	int fd, rc = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return DK_ENOTFOUND;
+		return dk_error_set(DK_EIO, "master key %s: %s", path, strerror(errno));
+	}
+	if (fstat(fd, &st) < 0) {
+		rc = dk_error_set(DK_EIO, "master key %s: %s", path, strerror(errno));
+		goto done;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = dk_error_set(DK_ESTORE, "master key %s is not a regular file", path);
+		goto done;
+	}
+	if (st.st_mode & 077) {
+		rc = dk_error_set(DK_EAUTH, "master key %s is accessible by group or others (mode %04o): run chmod 600 %s",
+				  path, (unsigned)(st.st_mode & 07777), path);
+		goto done;
+	}
+	if (st.st_size != KEY_LEN) {
+		rc = dk_error_set(DK_ESTORE, "master key %s is %lld bytes, expected %d (truncated or not a key file)",
+				  path, (long long)st.st_size, KEY_LEN);
+		goto done;
+	}
+	n = read(fd, key, KEY_LEN);
+	if (n != KEY_LEN) {
+		rc = dk_error_set(DK_EIO, "master key %s: short read", path);
+		goto done;
+	}
+done:
+	close(fd);
+	return rc;
+}
+
+static int
+write_all(int fd, const unsigned char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Writes a fresh key under a temporary name and links it into place: link() never
+ * replaces an existing file, so when two processes race on first use the loser gets
+ * EEXIST and reads the winner's key instead of overwriting it.
+ */
+static int
+create_key_file(const char *dir, const char *path)
+{
+	unsigned char key[KEY_LEN], tag[6];
+	char *tmp = NULL, *tag_b64 = NULL;
+	int fd = -1, rc = 0, dfd;
+
+	if (RAND_bytes(key, sizeof(key)) != 1 || RAND_bytes(tag, sizeof(tag)) != 1) {
+		rc = dk_error_set(DK_ERROR, "random number generator failed");
+		goto done;
+	}
+	if (dk_base64url_encode(&tag_b64, tag, sizeof(tag)) < 0 ||
+	    asprintf(&tmp, "%s/.%s.%ld.%s", dir, KEY_FILE, (long)getpid(), tag_b64) < 0) {
+		tmp = NULL;
+		rc = dk_error_set(DK_ENOMEM, "out of memory");
+		goto done;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		rc = dk_error_set(DK_EIO, "master key %s: %s", tmp, strerror(errno));
+		goto done;
+	}
+	/* The umask could only remove bits, but make the mode independent of it anyway. */
+	if (fchmod(fd, 0600) < 0 || write_all(fd, key, sizeof(key)) < 0 || fsync(fd) < 0) {
+		rc = dk_error_set(DK_EIO, "master key %s: %s", tmp, strerror(errno));
+		goto done;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		rc = dk_error_set(DK_EIO, "master key %s: %s", tmp, strerror(errno));
+		goto done;
+	}
+	fd = -1;
+	if (link(tmp, path) < 0 && errno != EEXIST) {
+		rc = dk_error_set(DK_EIO, "master key %s: %s", path, strerror(errno));
+		goto done;
+	}
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+done:
+	if (fd >= 0)
+		close(fd);
+	if (tmp)
+		unlink(tmp);
+	OPENSSL_cleanse(key, sizeof(key));
+	free(tmp);
+	free(tag_b64);
+	return rc;
+}
+
+int
+dk_secret_box_open(dk_secret_box **out, const char *state_dir)
+{
+	dk_secret_box *box = NULL;
+	char *path = NULL;
+	int rc;
+
+	*out = NULL;
+	if (asprintf(&path, "%s/%s", state_dir, KEY_FILE) < 0) {
+		path = NULL;
+		rc = dk_error_set(DK_ENOMEM, "out of memory");
+		goto done;
+	}
+	box = OPENSSL_secure_zalloc(sizeof(*box));
+	if (!box) {
+		rc = dk_error_set(DK_ENOMEM, "out of memory");
+		goto done;
+	}
+	rc = read_key_file(box->key, path);
+	if (rc == DK_ENOTFOUND) {
+		if ((rc = create_key_file(state_dir, path)) < 0)
+			goto done;
+		/* Whoever won the race, the file in place is the key. */
+		rc = read_key_file(box->key, path);
+		if (rc == DK_ENOTFOUND)
+			rc = dk_error_set(DK_EIO, "master key %s vanished after creation", path);
+	}
+	if (rc < 0)
+		goto done;
+	*out = box;
+	box = NULL;
+done:
+	dk_secret_box_free(box);
+	free(path);
+	return rc;
+}
+
+void
+dk_secret_box_free(dk_secret_box *box)
+{
+	if (!box)
+		return;
+	OPENSSL_secure_clear_free(box, sizeof(*box));
+}
+
+int
+dk_secret_encrypt(dk_secret_box *box, char **out, const char *plaintext)
+{
+	size_t ptlen = strlen(plaintext);
+	unsigned char *buf = NULL;
+	EVP_CIPHER_CTX *ctx = NULL;
+	char *enc = NULL;
+	int n, rc = 0;
+
+	*out = NULL;
+	if (ptlen > (size_t)INT32_MAX - NONCE_LEN - TAG_LEN) {
+		rc = dk_error_set(DK_EINVALID, "secret too large to encrypt");
+		goto done;
+	}
+	buf = malloc(NONCE_LEN + ptlen + TAG_LEN);
+	ctx = EVP_CIPHER_CTX_new();
+	if (!buf || !ctx) {
+		rc = dk_error_set(DK_ENOMEM, "out of memory");
+		goto done;
+	}
+	if (RAND_bytes(buf, NONCE_LEN) != 1) {
+		rc = dk_error_set(DK_ERROR, "random number generator failed");
+		goto done;
+	}
+	if (EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, NONCE_LEN, NULL) != 1 ||
+	    EVP_EncryptInit_ex(ctx, NULL, NULL, box->key, buf) != 1 ||
+	    EVP_EncryptUpdate(ctx, buf + NONCE_LEN, &n, (const unsigned char *)plaintext, (int)ptlen) != 1 ||
+	    EVP_EncryptFinal_ex(ctx, buf + NONCE_LEN + n, &n) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, TAG_LEN, buf + NONCE_LEN + ptlen) != 1) {
+		rc = dk_error_set(DK_ERROR, "AES-256-GCM encryption failed");
+		goto done;
+	}
+	if ((rc = dk_base64url_encode(&enc, buf, NONCE_LEN + ptlen + TAG_LEN)) < 0)
+		goto done;
+	if (asprintf(out, "%s%s", SEALED_PREFIX, enc) < 0) {
+		*out = NULL;
+		rc = dk_error_set(DK_ENOMEM, "out of memory");
+	}
+done:
+	EVP_CIPHER_CTX_free(ctx);
+	free(buf);
+	free(enc);
+	return rc;
+}
+
+int
+dk_secret_decrypt(dk_secret_box *box, char **out, const char *sealed)
+{
+	unsigned char *raw = NULL;
+	EVP_CIPHER_CTX *ctx = NULL;
+	char *pt = NULL;
+	size_t rawlen = 0, ctlen;
+	int n, rc = 0;
+
+	*out = NULL;
+	if (strncmp(sealed, SEALED_PREFIX, strlen(SEALED_PREFIX)) != 0) {
+		rc = dk_error_set(DK_EINVALID, "sealed secret does not start with \"%s\"", SEALED_PREFIX);
+		goto done;
+	}
+	if (dk_base64_decode(&raw, &rawlen, sealed + strlen(SEALED_PREFIX)) < 0) {
+		rc = dk_error_prefix("sealed secret");
+		goto done;
+	}
+	if (rawlen < NONCE_LEN + TAG_LEN) {
+		rc = dk_error_set(DK_EINVALID, "sealed secret is %zu bytes, shorter than nonce and tag", rawlen);
+		goto done;
+	}
+	ctlen = rawlen - NONCE_LEN - TAG_LEN;
+	pt = malloc(ctlen + 1);
+	ctx = EVP_CIPHER_CTX_new();
+	if (!pt || !ctx) {
+		rc = dk_error_set(DK_ENOMEM, "out of memory");
+		goto done;
+	}
+	if (EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, NONCE_LEN, NULL) != 1 ||
+	    EVP_DecryptInit_ex(ctx, NULL, NULL, box->key, raw) != 1 ||
+	    EVP_DecryptUpdate(ctx, (unsigned char *)pt, &n, raw + NONCE_LEN, (int)ctlen) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, TAG_LEN, raw + NONCE_LEN + ctlen) != 1) {
+		rc = dk_error_set(DK_ERROR, "AES-256-GCM decryption failed");
+		goto done;
+	}
+	if (EVP_DecryptFinal_ex(ctx, (unsigned char *)pt + n, &n) != 1) {
+		rc = dk_error_set(DK_EAUTH, "secret does not decrypt with this master key (wrong key or tampered)");
+		goto done;
+	}
+	pt[ctlen] = '\0';
+	*out = pt;
+	pt = NULL;
+done:
+	EVP_CIPHER_CTX_free(ctx);
+	if (pt) {
+		/* Unauthenticated plaintext must not linger in freed memory either. */
+		OPENSSL_cleanse(pt, ctlen + 1);
+		free(pt);
+	}
+	free(raw);
+	return rc;
+}

@@ -1,0 +1,50 @@
+#ifndef DISKOPS_STORE_INTERNAL_H
+#define DISKOPS_STORE_INTERNAL_H
+
+/* Shared by core/store*.c only: the handle and the statement helpers. */
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "diskops/store.h"
+
+struct dk_store {
+	sqlite3 *db;
+	char *path;
+	int tx_depth;
+};
+
+typedef struct {
+	int version;
+	const char *name;
+	const char *sql;
+} dk_store_migration;
+
+/* The numbered migrations, oldest first (core/store_schema.c). */
+const dk_store_migration *dk_store__migrations(int *count);
+
+/* Turns the connection's last SQLite error into a DK_E* code and message. */
+int dk_store__fail(dk_store *store, int sqlite_rc, const char *what);
+
+int dk_store__prepare(dk_store *store, sqlite3_stmt **out, const char *sql);
+/* Binds a string, or NULL for NULL. */
+void dk_store__bind_text(sqlite3_stmt *st, int idx, const char *value);
+/* Binds an int64, or NULL when the value is 0 (unset times). */
+void dk_store__bind_time(sqlite3_stmt *st, int idx, int64_t value);
+/* strdup of a column, NULL for SQL NULL. */
+char *dk_store__text(sqlite3_stmt *st, int col);
+/* Runs a statement without rows to completion (SQLITE_DONE → 0). */
+int dk_store__exec(dk_store *store, const char *sql);
+
+/* Grows a list's item array by one zeroed element; returns it or NULL. */
+void *dk_store__list_grow(void **items, size_t *count, size_t size);
+
+/*
+ * Steps a prepared statement to the end, reading each row into a new element of
+ * (*items, *count) with `read`. Finalizes the statement. On failure the elements read so
+ * far stay in the list for the caller to free with the list.
+ */
+int dk_store__collect(dk_store *store, sqlite3_stmt *st, void **items, size_t *count,
+		      size_t size, void (*read)(sqlite3_stmt *st, void *row), const char *what);
+
+#endif
