@@ -67,6 +67,21 @@
 	  "  --check   print open alerts and exit 1 when any is open and unacknowledged\n") \
 	X(agent_tick, "agent", "tick", cmd_agent_tick, "", \
 	  "run one pass of the Disk Image Manager (alerts, approval expiry, stuck cleanup)", "") \
+	X(verify_blob, "verify-blob", NULL, cmd_verify_blob, \
+	  "FILE|sha256:HEX --bundle B (--certificate-identity[-regexp] X " \
+	  "--certificate-oidc-issuer[-regexp] Y | --key PUB) [--trusted-root R] [--tlog T]", \
+	  "verify a blob's Sigstore or cosign bundle offline (exit 4: not verified)", \
+	  "  --bundle FILE                        Sigstore bundle v0.1-v0.3 or cosign sign-blob bundle\n" \
+	  "  --certificate-identity X             keyless: exact certificate SAN\n" \
+	  "  --certificate-identity-regexp RE     keyless: SAN regexp (Go RE2, unanchored search)\n" \
+	  "  --certificate-oidc-issuer Y          keyless: exact OIDC issuer\n" \
+	  "  --certificate-oidc-issuer-regexp RE  keyless: issuer regexp (Go RE2, unanchored)\n" \
+	  "  --key FILE                           key-based: PEM public key; repeat for several\n" \
+	  "  --trusted-root FILE                  trusted_root.json (default: built-in Sigstore\n" \
+	  "                                       production root)\n" \
+	  "  --tlog required|optional|ignore      transparency log policy (default required)\n") \
+	X(keygen, "keygen", NULL, cmd_keygen, "--out KEY", \
+	  "create an ECDSA P-256 signing key: KEY (mode 0600) and KEY.pub", "") \
 	X(events, "events", NULL, cmd_events, "[--prefix KIND] [--limit N] [--since AGE]", \
 	  "list recent events, newest first", \
 	  "  --prefix KIND  only kinds starting with KIND (e.g. system.disk_image)\n" \
