@@ -58,6 +58,12 @@
 	  "  CATEGORY  promote, rollback, retention_update, retention_prune,\n" \
 	  "            webhook_rotate_secret, webhook_revoke\n" \
 	  "  MODE      auto_approve, notify_and_proceed, require_approval, block\n") \
+	X(retention_sweep, "retention", "sweep", cmd_retention_sweep, "[--platform P] [--dry-run]", \
+	  "retire beyond each platform's count, purge retired images past the grace", \
+	  "  --platform NAME|ID  only this platform (default: every platform)\n" \
+	  "  --dry-run           list what would be retired, purged and deleted; change nothing\n") \
+	X(retention_set, "retention", "set", cmd_retention_set, "--platform P --count N", \
+	  "set how many published images a platform keeps (1..50)", "") \
 	X(alerts_list, "alerts", "list", cmd_alerts_list, "[--all]", \
 	  "list open and acknowledged alerts (--all: resolved ones too)", "") \
 	X(alerts_ack, "alerts", "ack", cmd_alerts_ack, "ID", \
