@@ -34,6 +34,28 @@
 	  "  --limit N           at most N rows (default 50, up to 1000)\n") \
 	X(publication_show, "publication", "show", cmd_publication_show, "ID", \
 	  "show one publication (an id prefix of 8+ characters is enough)", "") \
+	X(publication_process, "publication", "process", cmd_publication_process, "ID", \
+	  "run a publication's ingest now, without the daemon", "") \
+	X(webhook_create, "webhook", "create", cmd_webhook_create, "--label LABEL", \
+	  "create a build webhook; prints its URL and secret (shown once)", \
+	  "  --label LABEL  a name for the webhook, unique in the account (ignoring case)\n") \
+	X(webhook_rotate, "webhook", "rotate", cmd_webhook_rotate, "ID|LABEL", \
+	  "new secret for a webhook (shown once); the old one stops working", "") \
+	X(webhook_revoke, "webhook", "revoke", cmd_webhook_revoke, "ID|LABEL", \
+	  "revoke a webhook: its URL answers unknown_webhook from now on", "") \
+	X(webhook_list, "webhook", "list", cmd_webhook_list, "", \
+	  "list webhooks: status, secret preview, deliveries received", "") \
+	X(webhook_deliveries, "webhook", "deliveries", cmd_webhook_deliveries, \
+	  "[--webhook ID|LABEL] [--limit N]", \
+	  "recent delivery attempts, good and bad, newest first", \
+	  "  --webhook ID|LABEL  only this webhook\n" \
+	  "  --limit N           at most N rows (default 50, up to 1000)\n") \
+	X(jobs_list, "jobs", "list", cmd_jobs_list, "[--state S] [--limit N]", \
+	  "list queued and finished jobs, newest first", \
+	  "  --state S  ready, leased, done or dead\n" \
+	  "  --limit N  at most N rows (default 50, up to 1000)\n") \
+	X(jobs_retry, "jobs", "retry", cmd_jobs_retry, "ID", \
+	  "queue a dead job again with its attempts reset", "") \
 	X(events, "events", NULL, cmd_events, "[--prefix KIND] [--limit N] [--since AGE]", \
 	  "list recent events, newest first", \
 	  "  --prefix KIND  only kinds starting with KIND (e.g. system.disk_image)\n" \
