@@ -56,6 +56,19 @@
 	  "  --limit N  at most N rows (default 50, up to 1000)\n") \
 	X(jobs_retry, "jobs", "retry", cmd_jobs_retry, "ID", \
 	  "queue a dead job again with its attempts reset", "") \
+	X(serve, "serve", NULL, cmd_serve, \
+	  "[--listen HOST:PORT] [--public-url URL] [--tls-cert F --tls-key F]", \
+	  "run the daemon: webhook receiver, REST and worker API, ingest jobs, /metrics", \
+	  "  --listen HOST:PORT        address to bind (default [serve] listen, 127.0.0.1:8080;\n" \
+	  "                            port 0 picks a free one)\n" \
+	  "  --public-url URL          base of the webhook URLs handed out (default http://LISTEN)\n" \
+	  "  --tls-cert F --tls-key F  serve HTTPS with this PEM certificate and key\n" \
+	  "  --workers N               ingest worker threads (default [serve] workers, 2)\n" \
+	  "  --http-threads N          HTTP event-loop threads (default 2)\n" \
+	  "  --connection-timeout S    close idle or stalled connections after S seconds (30)\n" \
+	  "  --ready-file PATH         write the bound HOST:PORT here once listening\n" \
+	  "SIGTERM or SIGINT: stop accepting, finish requests in flight and each job's\n" \
+	  "current step, exit 0.\n") \
 	X(events, "events", NULL, cmd_events, "[--prefix KIND] [--limit N] [--since AGE]", \
 	  "list recent events, newest first", \
 	  "  --prefix KIND  only kinds starting with KIND (e.g. system.disk_image)\n" \
