@@ -1,6 +1,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "diskops/commit.h"
 #include "diskops/error.h"
@@ -62,13 +63,20 @@ static void
 run_batch(dk_batcher *b, struct item *batch)
 {
 	struct item *it, *next;
-	int rc;
+	struct timespec t0, t1, t2;
+	int rc, n = 0;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rc = dk_store_begin(b->store);
-	for (it = batch; it; it = it->next)
+	for (it = batch; it; it = it->next, n++)
 		it->rc = rc < 0 ? rc : it->fn(b->store, it->arg);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (rc == 0)
 		rc = dk_store_commit(b->store);
+	clock_gettime(CLOCK_MONOTONIC, &t2);
+	dk_log_debug("msg=\"batch\" writes=%d run_ms=%.2f commit_ms=%.2f", n,
+		     (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6,
+		     (double)(t2.tv_sec - t1.tv_sec) * 1e3 + (double)(t2.tv_nsec - t1.tv_nsec) / 1e6);
 	if (rc < 0)
 		dk_log_error("msg=\"batch not committed\" error=\"%s\"", dk_error_last()->message);
 	for (it = batch; it; it = next) {

@@ -84,12 +84,12 @@ dk_serve_start(dk_serve **out, const dk_config *cfg, const dk_serve_options *opt
 	if (opts->tls_cert && ((rc = read_pem(&s->tls_cert, opts->tls_cert)) < 0 ||
 			       (rc = read_pem(&s->tls_key, opts->tls_key)) < 0))
 		goto fail;
-	if ((rc = dk_jobs_pool_start(&s->jobs, s->db_path, cfg->workers)) < 0 ||
+	if ((!opts->no_ingest && (rc = dk_jobs_pool_start(&s->jobs, s->db_path, cfg->workers)) < 0) ||
 	    (rc = dk_batcher_start(&s->batcher, s->db_path, wake_jobs, s->jobs)) < 0 ||
 	    (rc = http_start(s, opts)) < 0)
 		goto fail;
 	dk_log_info("msg=\"serving\" listen=%s%s workers=%d", s->address,
-		    s->tls_cert ? " tls=on" : "", cfg->workers);
+		    s->tls_cert ? " tls=on" : "", opts->no_ingest ? 0 : cfg->workers);
 	*out = s;
 	return 0;
 fail:

@@ -1,6 +1,7 @@
 #ifndef DISKOPS_SERVE_H
 #define DISKOPS_SERVE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "diskops/config.h"
@@ -16,10 +17,11 @@ typedef struct {
 	const char *tls_key;
 	int connection_timeout;         /* seconds; 0: 30 */
 	int http_threads;               /* 0: 2 */
+	bool no_ingest;                 /* receive and queue only; run no job workers */
 } dk_serve_options;
 
 #define DK_SERVE_OPTIONS_VERSION 1
-#define DK_SERVE_OPTIONS_INIT { DK_SERVE_OPTIONS_VERSION, NULL, NULL, 0, 0 }
+#define DK_SERVE_OPTIONS_INIT { DK_SERVE_OPTIONS_VERSION, NULL, NULL, 0, 0, false }
 
 typedef struct dk_serve dk_serve;
 

@@ -16,6 +16,7 @@ enum {
 	OPT_TIMEOUT,
 	OPT_HTTP_THREADS,
 	OPT_READY_FILE,
+	OPT_NO_INGEST,
 };
 
 struct args {
@@ -39,6 +40,7 @@ option(struct cli *c, int opt, const char *arg, void *ctx)
 	case OPT_HTTP_THREADS:
 		return dk_parse_int(&a->opts.http_threads, "http-threads", arg, 1, 64);
 	case OPT_READY_FILE: a->ready_file = arg; break;
+	case OPT_NO_INGEST: a->opts.no_ingest = true; break;
 	}
 	return 0;
 }
@@ -71,6 +73,7 @@ cmd_serve(struct cli *c, int argc, char **argv)
 		{ "connection-timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "http-threads", required_argument, NULL, OPT_HTTP_THREADS },
 		{ "ready-file", required_argument, NULL, OPT_READY_FILE },
+		{ "no-ingest", no_argument, NULL, OPT_NO_INGEST },
 		CLI_COMMON_OPTIONS
 	};
 	struct args a = { .opts = DK_SERVE_OPTIONS_INIT };

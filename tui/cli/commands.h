@@ -67,6 +67,7 @@
 	  "  --http-threads N          HTTP event-loop threads (default 2)\n" \
 	  "  --connection-timeout S    close idle or stalled connections after S seconds (30)\n" \
 	  "  --ready-file PATH         write the bound HOST:PORT here once listening\n" \
+	  "  --no-ingest               receive and queue only: run no ingest workers\n" \
 	  "SIGTERM or SIGINT: stop accepting, finish requests in flight and each job's\n" \
 	  "current step, exit 0.\n") \
 	X(events, "events", NULL, cmd_events, "[--prefix KIND] [--limit N] [--since AGE]", \
