@@ -5,6 +5,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "diskops/auth.h"
 #include "diskops/error.h"
 #include "diskops/init.h"
 #include "diskops/log.h"
@@ -79,7 +80,8 @@ dk_serve_start(dk_serve **out, const dk_config *cfg, const dk_serve_options *opt
 		goto fail;
 	}
 	dk_store_free(probe);
-	if ((rc = dk_secret_box_open(&s->box, cfg->state_dir)) < 0)
+	if ((rc = dk_secret_box_open(&s->box, cfg->state_dir)) < 0 ||
+	    (rc = dk_auth_key_load(&s->jwt_key, &s->jwt_key_len, cfg->state_dir)) < 0)
 		goto fail;
 	if (opts->tls_cert && ((rc = read_pem(&s->tls_cert, opts->tls_cert)) < 0 ||
 			       (rc = read_pem(&s->tls_key, opts->tls_key)) < 0))

@@ -138,7 +138,7 @@ bad_inputs_over_http(void **state)
 	assert_int_equal(r.status, 404);
 	assert_non_null(strstr(r.body, "unknown_webhook"));
 	free(r.body);
-	http(s, &r, "POST", "/api/v1/system/webhooks/disk_image/built/../../etc", NULL, "{}", 2);
+	http(s, &r, "POST", "/api/v1/system/webhooks/disk_image/built/not-a-uuid", NULL, "{}", 2);
 	assert_int_equal(r.status, 404);
 	free(r.body);
 	http(s, &r, "GET", path, NULL, NULL, 0);

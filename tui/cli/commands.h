@@ -56,6 +56,19 @@
 	  "  --limit N  at most N rows (default 50, up to 1000)\n") \
 	X(jobs_retry, "jobs", "retry", cmd_jobs_retry, "ID", \
 	  "queue a dead job again with its attempts reset", "") \
+	X(worker_create, "worker", "create", cmd_worker_create, "--name NAME", \
+	  "create a CI worker; prints its token (shown once)", "") \
+	X(worker_list, "worker", "list", cmd_worker_list, "", "list CI workers", "") \
+	X(worker_rotate, "worker", "rotate", cmd_worker_rotate, "ID|NAME", \
+	  "new token for a CI worker (shown once); the old one stops working", "") \
+	X(worker_revoke, "worker", "revoke", cmd_worker_revoke, "ID|NAME", \
+	  "revoke a CI worker", "") \
+	X(token_create, "token", "create", cmd_token_create, \
+	  "--name N --role viewer|operator|admin [--ttl 30d]", \
+	  "issue an operator API token (JWT, printed once)", \
+	  "  --name N     who the token is for (shown in events as the actor)\n" \
+	  "  --role R     viewer (read), operator (+ platform policy), admin (everything)\n" \
+	  "  --ttl AGE    lifetime: 30m, 12h, 30d (default 30d)\n") \
 	X(serve, "serve", NULL, cmd_serve, \
 	  "[--listen HOST:PORT] [--public-url URL] [--tls-cert F --tls-key F]", \
 	  "run the daemon: webhook receiver, REST and worker API, ingest jobs, /metrics", \
