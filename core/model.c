@@ -35,6 +35,9 @@ dk_pub_status_name(dk_pub_status status)
 int
 dk_pub_status_parse(dk_pub_status *out, const char *name)
 {
+	if (!name)
+		return dk_error_set(DK_EINVALID, "status missing: expected one of queued, "
+				    "awaiting_upload, verifying, published, failed, retired, purged");
 	for (int i = 0; i < DK_PUB__COUNT; i++) {
 		if (strcmp(name, pub_status_names[i]) == 0) {
 			*out = (dk_pub_status)i;

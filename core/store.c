@@ -19,6 +19,12 @@ dk_store__fail(dk_store *store, int sqlite_rc, const char *what)
 	const char *msg = store && store->db ? sqlite3_errmsg(store->db) : sqlite3_errstr(sqlite_rc);
 	const char *path = store ? store->path : "?";
 
+	int sys = store && store->db ? sqlite3_system_errno(store->db) : 0;
+
+	/* Whatever SQLite calls it (FULL, IOERR_WRITE, IOERR_SHMSIZE…), ENOSPC is a full disk. */
+	if ((sqlite_rc & 0xff) == SQLITE_FULL || sys == ENOSPC || sys == EDQUOT)
+		return dk_error_set(DK_EIO, "%s: disk full (%s) while %s; nothing was changed",
+				    path, strerror(sys ? sys : ENOSPC), what);
 	switch (sqlite_rc & 0xff) {
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
@@ -28,14 +34,13 @@ dk_store__fail(dk_store *store, int sqlite_rc, const char *what)
 	case SQLITE_CORRUPT:
 		return dk_error_set(DK_ESTORE, "%s: database file is corrupt or not a diskops "
 				    "database (%s)", path, msg);
-	case SQLITE_FULL:
-		return dk_error_set(DK_EIO, "%s: disk full while %s; nothing was changed", path, what);
 	case SQLITE_READONLY:
 	case SQLITE_CANTOPEN:
 	case SQLITE_PERM:
 		return dk_error_set(DK_ESTORE, "%s: cannot write the database: %s", path, msg);
 	case SQLITE_IOERR:
-		return dk_error_set(DK_EIO, "%s: I/O error while %s: %s", path, what, msg);
+		return dk_error_set(DK_EIO, "%s: I/O error while %s: %s%s%s", path, what, msg,
+				    sys ? ": " : "", sys ? strerror(sys) : "");
 	case SQLITE_CONSTRAINT:
 		if (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY)
 			return dk_error_set(DK_ECONFLICT, "%s: already exists", what);
@@ -91,7 +96,9 @@ dk_store__exec(dk_store *store, const char *sql)
 
 	sqlite3_free(msg);
 	if (rc != SQLITE_OK)
-		return dk_store__fail(store, rc, "running a statement");
+		return dk_store__fail(store, rc, strncmp(sql, "BEGIN", 5) == 0 ? "starting a write"
+					  : strncmp(sql, "COMMIT", 6) == 0 ? "committing"
+					  : "running a statement");
 	return 0;
 }
 
@@ -105,6 +112,26 @@ dk_store__list_grow(void **items, size_t *count, size_t size)
 	*items = n;
 	memset(n + *count * size, 0, size);
 	return n + (*count)++ * size;
+}
+
+int
+dk_store__collect(dk_store *store, sqlite3_stmt *st, void **items, size_t *count, size_t size,
+		  void (*read)(sqlite3_stmt *st, void *row), const char *what)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		void *row = dk_store__list_grow(items, count, size);
+
+		if (!row) {
+			sqlite3_finalize(st);
+			return dk_error_set(DK_ENOMEM, "out of memory");
+		}
+		read(st, row);
+	}
+	rc = rc == SQLITE_DONE ? 0 : dk_store__fail(store, rc, what);
+	sqlite3_finalize(st);
+	return rc;
 }
 
 int
@@ -144,6 +171,12 @@ dk_store_rollback(dk_store *store)
 {
 	if (store->tx_depth <= 0)
 		return;
+	/* After some errors (disk full, I/O) SQLite has already rolled the whole transaction
+	 * back; nothing is open any more, at any depth. */
+	if (sqlite3_get_autocommit(store->db)) {
+		store->tx_depth = 0;
+		return;
+	}
 	if (store->tx_depth == 1)
 		sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
 	else

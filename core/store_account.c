@@ -6,8 +6,10 @@
 #include "store_internal.h"
 
 static void
-read_account(sqlite3_stmt *st, dk_account *a)
+read_account(sqlite3_stmt *st, void *row)
 {
+	dk_account *a = row;
+
 	a->id = dk_store__text(st, 0);
 	a->name = dk_store__text(st, 1);
 	a->created_at = sqlite3_column_int64(st, 2);
@@ -83,20 +85,11 @@ dk_store_account_list(dk_store *store, dk_account_list **out)
 	if ((rc = dk_store__prepare(store, &st, "SELECT id, name, created_at FROM account"
 				    " ORDER BY name")) < 0)
 		goto fail;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		dk_account *a = dk_store__list_grow((void **)&l->items, &l->count, sizeof(*a));
-
-		if (!a) {
-			rc = dk_error_set(DK_ENOMEM, "out of memory");
-			goto fail;
-		}
-		read_account(st, a);
-	}
-	if (rc != SQLITE_DONE) {
-		rc = dk_store__fail(store, rc, "listing accounts");
+	rc = dk_store__collect(store, st, (void **)&l->items, &l->count, sizeof(*l->items),
+			       read_account, "listing accounts");
+	st = NULL;
+	if (rc < 0)
 		goto fail;
-	}
-	sqlite3_finalize(st);
 	*out = l;
 	return 0;
 fail:

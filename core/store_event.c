@@ -30,6 +30,21 @@ dk_store_event_insert(dk_store *store, int64_t *out_id, const dk_event *e)
 	return 0;
 }
 
+static void
+read_event(sqlite3_stmt *st, void *row)
+{
+	dk_event *e = row;
+
+	e->id = sqlite3_column_int64(st, 0);
+	e->account_id = dk_store__text(st, 1);
+	e->kind = dk_store__text(st, 2);
+	e->severity = dk_store__text(st, 3);
+	e->source = dk_store__text(st, 4);
+	e->subject_id = dk_store__text(st, 5);
+	e->payload = dk_store__text(st, 6);
+	e->created_at = sqlite3_column_int64(st, 7);
+}
+
 int
 dk_store_event_list(dk_store *store, dk_event_list **out, const dk_event_filter *f)
 {
@@ -54,27 +69,11 @@ dk_store_event_list(dk_store *store, dk_event_list **out, const dk_event_filter 
 	sqlite3_bind_int64(st, 3, f->since);
 	sqlite3_bind_int64(st, 4, f->after_id);
 	sqlite3_bind_int(st, 5, f->limit > 0 ? f->limit : 50);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		dk_event *e = dk_store__list_grow((void **)&l->items, &l->count, sizeof(*e));
-
-		if (!e) {
-			rc = dk_error_set(DK_ENOMEM, "out of memory");
-			goto fail;
-		}
-		e->id = sqlite3_column_int64(st, 0);
-		e->account_id = dk_store__text(st, 1);
-		e->kind = dk_store__text(st, 2);
-		e->severity = dk_store__text(st, 3);
-		e->source = dk_store__text(st, 4);
-		e->subject_id = dk_store__text(st, 5);
-		e->payload = dk_store__text(st, 6);
-		e->created_at = sqlite3_column_int64(st, 7);
-	}
-	if (rc != SQLITE_DONE) {
-		rc = dk_store__fail(store, rc, "listing events");
+	rc = dk_store__collect(store, st, (void **)&l->items, &l->count, sizeof(*l->items),
+			       read_event, "listing events");
+	st = NULL;
+	if (rc < 0)
 		goto fail;
-	}
-	sqlite3_finalize(st);
 	*out = l;
 	return 0;
 fail:

@@ -39,4 +39,12 @@ int dk_store__exec(dk_store *store, const char *sql);
 /* Grows a list's item array by one zeroed element; returns it or NULL. */
 void *dk_store__list_grow(void **items, size_t *count, size_t size);
 
+/*
+ * Steps a prepared statement to the end, reading each row into a new element of
+ * (*items, *count) with `read`. Finalizes the statement. On failure the elements read so
+ * far stay in the list for the caller to free with the list.
+ */
+int dk_store__collect(dk_store *store, sqlite3_stmt *st, void **items, size_t *count,
+		      size_t size, void (*read)(sqlite3_stmt *st, void *row), const char *what);
+
 #endif

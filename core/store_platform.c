@@ -18,8 +18,10 @@
 	" ON d.id = np.default_publication_id"
 
 static void
-read_platform(sqlite3_stmt *st, dk_platform *p)
+read_platform(sqlite3_stmt *st, void *row)
 {
+	dk_platform *p = row;
+
 	p->id = dk_store__text(st, 0);
 	p->account_id = dk_store__text(st, 1);
 	p->name = dk_store__text(st, 2);
@@ -89,20 +91,11 @@ dk_store_platform_list(dk_store *store, dk_platform_list **out, const char *acco
 				    " WHERE np.account_id = ? ORDER BY np.name")) < 0)
 		goto fail;
 	dk_store__bind_text(st, 1, account_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		dk_platform *p = dk_store__list_grow((void **)&l->items, &l->count, sizeof(*p));
-
-		if (!p) {
-			rc = dk_error_set(DK_ENOMEM, "out of memory");
-			goto fail;
-		}
-		read_platform(st, p);
-	}
-	if (rc != SQLITE_DONE) {
-		rc = dk_store__fail(store, rc, "listing platforms");
+	rc = dk_store__collect(store, st, (void **)&l->items, &l->count, sizeof(*l->items),
+			       read_platform, "listing platforms");
+	st = NULL;
+	if (rc < 0)
 		goto fail;
-	}
-	sqlite3_finalize(st);
 	*out = l;
 	return 0;
 fail:
@@ -250,4 +243,30 @@ dk_store_platform_update(dk_store *store, dk_platform **out, const char *account
 	if (sqlite3_changes(store->db) == 0)
 		return dk_error_set(DK_ENOTFOUND, "platform \"%s\" not found", platform_id);
 	return dk_store_platform_find(store, out, account_id, platform_id);
+}
+
+int
+dk_store_platform_set_default(dk_store *store, const char *account_id, const char *platform_id,
+			      const char *publication_id, const char *pinned_ref)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if ((rc = dk_store__prepare(store, &st, "UPDATE node_platform SET default_publication_id = ?,"
+				    " disk_image_oci_ref = ?, disk_image_publication_status = 'published',"
+				    " disk_image_publication_error = NULL, updated_at = ?"
+				    " WHERE account_id = ? AND id = ?")) < 0)
+		return rc;
+	dk_store__bind_text(st, 1, publication_id);
+	dk_store__bind_text(st, 2, pinned_ref);
+	sqlite3_bind_int64(st, 3, dk_clock_now());
+	dk_store__bind_text(st, 4, account_id);
+	dk_store__bind_text(st, 5, platform_id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return dk_store__fail(store, rc, "moving the platform default");
+	if (sqlite3_changes(store->db) == 0)
+		return dk_error_set(DK_ENOTFOUND, "platform %s not found", platform_id);
+	return 0;
 }

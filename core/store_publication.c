@@ -17,8 +17,10 @@
 	" FROM disk_image_publication p JOIN node_platform np ON np.id = p.node_platform_id"
 
 static void
-read_publication(sqlite3_stmt *st, dk_publication *p)
+read_publication(sqlite3_stmt *st, void *row)
 {
+	dk_publication *p = row;
+
 	const char *status = (const char *)sqlite3_column_text(st, 12);
 	dk_pub_status s = DK_PUB_QUEUED;
 
@@ -140,6 +142,20 @@ dk_store_publication_insert(dk_store *store, dk_publication **out, const dk_publ
 	int rc;
 
 	*out = NULL;
+	/* Scoping: the platform must belong to the row's account (no FK can say that). */
+	if ((rc = dk_store__prepare(store, &st, "SELECT 1 FROM node_platform"
+				    " WHERE account_id = ? AND id = ?")) < 0)
+		return rc;
+	dk_store__bind_text(st, 1, r->account_id);
+	dk_store__bind_text(st, 2, r->node_platform_id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc == SQLITE_DONE)
+		return dk_error_set(DK_ENOTFOUND, "platform \"%s\" not found",
+				    r->node_platform_id ? r->node_platform_id : "(none)");
+	if (rc != SQLITE_ROW)
+		return dk_store__fail(store, rc, "reading platforms");
 	if (r->id)
 		snprintf(id, sizeof(id), "%s", r->id);
 	else
@@ -198,6 +214,28 @@ dk_store_publication_insert(dk_store *store, dk_publication **out, const dk_publ
 }
 
 int
+dk_store_publication_latest(dk_store *store, dk_publication **out, const char *account_id,
+			    const char *platform_id, dk_pub_status status, const char *exclude_id)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = dk_store__prepare(store, &st, "SELECT " PUB_COLUMNS
+				    " WHERE p.account_id = ? AND p.node_platform_id = ? AND p.status = ?"
+				    " AND p.cosign_verified = 1 AND p.id != coalesce(?, '')"
+				    " ORDER BY p.created_at DESC, p.rowid DESC LIMIT 1")) < 0)
+		return rc;
+	dk_store__bind_text(st, 1, account_id);
+	dk_store__bind_text(st, 2, platform_id);
+	dk_store__bind_text(st, 3, dk_pub_status_name(status));
+	dk_store__bind_text(st, 4, exclude_id);
+	rc = get_one(store, out, st, dk_pub_status_name(status));
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
 dk_store_publication_list(dk_store *store, dk_publication_list **out,
 			  const dk_publication_filter *f)
 {
@@ -212,27 +250,24 @@ dk_store_publication_list(dk_store *store, dk_publication_list **out,
 			       " WHERE p.account_id = ?1"
 			       " AND (?2 IS NULL OR p.node_platform_id = ?2)"
 			       " AND (?3 IS NULL OR p.status = ?3)"
-			       " ORDER BY p.created_at DESC, p.rowid DESC LIMIT ?4");
+			       " AND (?5 = 0 OR p.created_at < ?5)"
+			       " AND (?6 = 0 OR p.retired_at < ?6)"
+			       " ORDER BY CASE WHEN ?7 THEN p.published_at ELSE p.created_at END DESC,"
+			       " p.rowid DESC LIMIT ?4");
 	if (rc < 0)
 		goto fail;
 	dk_store__bind_text(st, 1, f->account_id);
 	dk_store__bind_text(st, 2, f->platform_id);
 	dk_store__bind_text(st, 3, f->status >= 0 ? dk_pub_status_name((dk_pub_status)f->status) : NULL);
 	sqlite3_bind_int(st, 4, f->limit > 0 ? f->limit : 50);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		dk_publication *p = dk_store__list_grow((void **)&l->items, &l->count, sizeof(*p));
-
-		if (!p) {
-			rc = dk_error_set(DK_ENOMEM, "out of memory");
-			goto fail;
-		}
-		read_publication(st, p);
-	}
-	if (rc != SQLITE_DONE) {
-		rc = dk_store__fail(store, rc, "listing publications");
+	sqlite3_bind_int64(st, 5, f->created_before);
+	sqlite3_bind_int64(st, 6, f->retired_before);
+	sqlite3_bind_int(st, 7, f->by_published_at ? 1 : 0);
+	rc = dk_store__collect(store, st, (void **)&l->items, &l->count, sizeof(*l->items),
+			       read_publication, "listing publications");
+	st = NULL;
+	if (rc < 0)
 		goto fail;
-	}
-	sqlite3_finalize(st);
 	*out = l;
 	return 0;
 fail:
@@ -321,5 +356,27 @@ fail:
 	sqlite3_finalize(st);
 	dk_publication_free(cur);
 	dk_store_rollback(store);
+	return rc;
+}
+
+int
+dk_store_digest_in_use(dk_store *store, bool *out, const char *digest, const char *exclude_id)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*out = false;
+	if ((rc = dk_store__prepare(store, &st, "SELECT EXISTS (SELECT 1 FROM disk_image_publication"
+				    " WHERE oci_digest = ?1 AND id != ?2 AND status IN ('published', 'retired'))"
+				    " OR EXISTS (SELECT 1 FROM node_platform np JOIN disk_image_publication d"
+				    " ON d.id = np.default_publication_id WHERE d.oci_digest = ?1)")) < 0)
+		return rc;
+	dk_store__bind_text(st, 1, digest);
+	dk_store__bind_text(st, 2, exclude_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int(st, 0) != 0;
+	rc = rc == SQLITE_ROW ? 0 : dk_store__fail(store, rc, "checking a digest");
+	sqlite3_finalize(st);
 	return rc;
 }

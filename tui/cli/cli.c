@@ -127,38 +127,12 @@ cli_common_option(struct cli *c, int opt, const char *arg)
 		else
 			print_main_help(stdout);
 		return CLI_HELP_SHOWN;
-	case '?':
-		/* getopt already printed what was wrong */
-		return cli_usage_error(c, "unknown or incomplete flag");
 	default:
 		return cli_usage_error(c, "unhandled flag");
 	}
 }
 
-int
-cli_parse(struct cli *c, int argc, char **argv, const struct option *opts,
-	  int (*each)(struct cli *c, int opt, const char *arg, void *ctx), void *ctx)
-{
-	int opt, rc;
-
-	/* 0, not 1: glibc re-initialises (argument permutation) only then. */
-	optind = 0;
-	opterr = 1;
-	while ((opt = getopt_long(argc, argv, "hy", opts, NULL)) != -1) {
-		if (opt == 'h')
-			opt = CLI_OPT_HELP;
-		else if (opt == 'y')
-			opt = CLI_OPT_YES;
-		if (opt >= CLI_OPT__COMMAND && each)
-			rc = each(c, opt, optarg, ctx);
-		else
-			rc = cli_common_option(c, opt, optarg);
-		if (rc != 0)
-			return rc;
-	}
-	return 0;
-}
-
+/* Flags beat the environment, which beats the file: applied once every flag is known. */
 static int
 load_config(struct cli *c)
 {
@@ -173,6 +147,39 @@ load_config(struct cli *c)
 	if (c->account_name && (rc = dk_config_set(c->cfg, "account.default", c->account_name)) < 0)
 		return rc;
 	return 0;
+}
+
+int
+cli_parse(struct cli *c, int argc, char **argv, const struct option *opts,
+	  int (*each)(struct cli *c, int opt, const char *arg, void *ctx), void *ctx)
+{
+	int opt, rc;
+
+	/* 0, not 1: glibc re-initialises (argument permutation) only then. */
+	optind = 0;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":hy", opts, NULL)) != -1) {
+		/* optopt names a short flag; a long one is the word getopt just passed. */
+		if (opt == ':' && optopt)
+			return cli_usage_error(c, "flag -%c needs a value", optopt);
+		if (opt == ':')
+			return cli_usage_error(c, "flag %s needs a value", argv[optind - 1]);
+		if (opt == '?' && optopt)
+			return cli_usage_error(c, "unknown flag -%c", optopt);
+		if (opt == '?')
+			return cli_usage_error(c, "unknown flag %s", argv[optind - 1]);
+		if (opt == 'h')
+			opt = CLI_OPT_HELP;
+		else if (opt == 'y')
+			opt = CLI_OPT_YES;
+		if (opt >= CLI_OPT__COMMAND && each)
+			rc = each(c, opt, optarg, ctx);
+		else
+			rc = cli_common_option(c, opt, optarg);
+		if (rc != 0)
+			return rc;
+	}
+	return load_config(c);
 }
 
 int
@@ -255,7 +262,13 @@ parse_leading(struct cli *c, int argc, char **argv, int *first)
 	int opt, rc;
 
 	optind = 0;
-	while ((opt = getopt_long(argc, argv, "+hyV", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+:hyV", opts, NULL)) != -1) {
+		if (opt == ':' || opt == '?') {
+			fprintf(stderr, "diskops: %s flag %s; run `diskops --help`\n",
+				opt == ':' ? "missing value for" : "unknown", argv[optind - 1]);
+			return dk_error_set(DK_EUSAGE, "bad flag");
+		}
 		if (opt == 'V') {
 			printf("diskops %s (%s)\n", DK_VERSION, DK_GITREV);
 			return CLI_HELP_SHOWN;
@@ -318,9 +331,7 @@ dk_cli_main(int argc, char **argv)
 	/* The handler sees argv[0] = the command word, then its own arguments. */
 	sub_argc = argc - first - (cmd->verb ? 1 : 0);
 	sub_argv = argv + first + (cmd->verb ? 1 : 0);
-	rc = load_config(&c);
-	if (rc == 0)
-		rc = cmd->run(&c, sub_argc, sub_argv);
+	rc = cmd->run(&c, sub_argc, sub_argv);
 	if (rc < 0 && rc != DK_EUSAGE)
 		fprintf(stderr, "diskops: %s: %s\n", command_name(&c, name, sizeof(name)),
 			dk_error_last()->message);

@@ -151,8 +151,9 @@ show_result(struct cli *c, const dk_platform *p, const char *done)
 	print_platform(p);
 }
 
-int
-cmd_platform_create(struct cli *c, int argc, char **argv)
+/* create and set share their flags and their output; they differ in the NAME rules. */
+static int
+platform_change(struct cli *c, int argc, char **argv, bool create)
 {
 	static const struct option opts[] = {
 		{ "name", required_argument, NULL, OPT_NAME }, PLATFORM_SETTINGS, CLI_COMMON_OPTIONS
@@ -164,21 +165,31 @@ cmd_platform_create(struct cli *c, int argc, char **argv)
 	if ((rc = cli_parse(c, argc, argv, opts, setting, &s)) != 0 ||
 	    (rc = finish_settings(c, &s)) < 0)
 		goto done;
-	if (argc - optind == 1 && !(s.spec.set & DK_PLATFORM_NAME)) {
+	if (create && argc - optind == 1 && !(s.spec.set & DK_PLATFORM_NAME)) {
 		s.spec.set |= DK_PLATFORM_NAME;
 		s.spec.name = argv[optind];
-	} else if (argc - optind != 0 || !(s.spec.set & DK_PLATFORM_NAME)) {
+	} else if (create && (argc - optind != 0 || !(s.spec.set & DK_PLATFORM_NAME))) {
 		rc = cli_usage_error(c, "give exactly one platform NAME");
 		goto done;
+	} else if (!create && argc - optind != 1) {
+		rc = cli_usage_error(c, "give exactly one platform NAME or ID");
+		goto done;
 	}
-	if (!(s.spec.set & DK_PLATFORM_ARCH)) {
+	if (create && !(s.spec.set & DK_PLATFORM_ARCH)) {
 		rc = cli_usage_error(c, "--arch amd64|arm64 is required");
 		goto done;
 	}
-	if ((rc = cli_account(c)) < 0 ||
-	    (rc = dk_platform_create(c->store, &p, c->account->id, &s.spec, cli_actor())) < 0)
+	if (!create && s.spec.set == 0) {
+		rc = cli_usage_error(c, "nothing to change: give at least one setting");
 		goto done;
-	show_result(c, p, "created");
+	}
+	if ((rc = cli_account(c)) < 0)
+		goto done;
+	rc = create ? dk_platform_create(c->store, &p, c->account->id, &s.spec, cli_actor())
+		    : dk_platform_update(c->store, &p, c->account->id, argv[optind], &s.spec,
+					 cli_actor());
+	if (rc == 0)
+		show_result(c, p, create ? "created" : "updated");
 done:
 	dk_platform_free(p);
 	free(s.keys);
@@ -186,35 +197,15 @@ done:
 }
 
 int
+cmd_platform_create(struct cli *c, int argc, char **argv)
+{
+	return platform_change(c, argc, argv, true);
+}
+
+int
 cmd_platform_set(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "name", required_argument, NULL, OPT_NAME }, PLATFORM_SETTINGS, CLI_COMMON_OPTIONS
-	};
-	struct settings s = { 0 };
-	dk_platform *p = NULL;
-	int rc;
-
-	if ((rc = cli_parse(c, argc, argv, opts, setting, &s)) != 0 ||
-	    (rc = finish_settings(c, &s)) < 0)
-		goto done;
-	if (argc - optind != 1) {
-		rc = cli_usage_error(c, "give exactly one platform NAME or ID");
-		goto done;
-	}
-	if (s.spec.set == 0) {
-		rc = cli_usage_error(c, "nothing to change: give at least one setting");
-		goto done;
-	}
-	if ((rc = cli_account(c)) < 0 ||
-	    (rc = dk_platform_update(c->store, &p, c->account->id, argv[optind], &s.spec,
-				     cli_actor())) < 0)
-		goto done;
-	show_result(c, p, "updated");
-done:
-	dk_platform_free(p);
-	free(s.keys);
-	return rc;
+	return platform_change(c, argc, argv, false);
 }
 
 int

@@ -22,6 +22,7 @@ enum {
 struct args {
 	dk_serve_options opts;
 	const char *ready_file;
+	const char *listen, *public_url, *workers;
 };
 
 static int
@@ -29,10 +30,12 @@ option(struct cli *c, int opt, const char *arg, void *ctx)
 {
 	struct args *a = ctx;
 
+	(void)c;
 	switch (opt) {
-	case OPT_LISTEN: return dk_config_set(c->cfg, "serve.listen", arg);
-	case OPT_PUBLIC_URL: return dk_config_set(c->cfg, "serve.public_url", arg);
-	case OPT_WORKERS: return dk_config_set(c->cfg, "serve.workers", arg);
+	/* The configuration is loaded after the flags are read: these are applied then. */
+	case OPT_LISTEN: a->listen = arg; break;
+	case OPT_PUBLIC_URL: a->public_url = arg; break;
+	case OPT_WORKERS: a->workers = arg; break;
 	case OPT_TLS_CERT: a->opts.tls_cert = arg; break;
 	case OPT_TLS_KEY: a->opts.tls_key = arg; break;
 	case OPT_TIMEOUT:
@@ -84,6 +87,10 @@ cmd_serve(struct cli *c, int argc, char **argv)
 		return rc;
 	if (optind < argc)
 		return cli_usage_error(c, "unexpected argument \"%s\"", argv[optind]);
+	if ((a.listen && (rc = dk_config_set(c->cfg, "serve.listen", a.listen)) < 0) ||
+	    (a.public_url && (rc = dk_config_set(c->cfg, "serve.public_url", a.public_url)) < 0) ||
+	    (a.workers && (rc = dk_config_set(c->cfg, "serve.workers", a.workers)) < 0))
+		return cli_usage_error(c, "%s", dk_error_last()->message);
 	if (!a.opts.tls_cert != !a.opts.tls_key)
 		return cli_usage_error(c, "--tls-cert and --tls-key go together");
 	if ((rc = dk_serve_start(&s, c->cfg, &a.opts)) < 0)
