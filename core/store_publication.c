@@ -85,15 +85,25 @@ dk_store_publication_get(dk_store *store, dk_publication **out, const char *acco
 	int rc;
 
 	*out = NULL;
-	/* Tables show short ids, so a unique prefix of 8+ characters finds the row too. */
+	/* The exact id first: the prefix form cannot use the primary key. */
 	if ((rc = dk_store__prepare(store, &st, "SELECT " PUB_COLUMNS
-				    " WHERE p.account_id = ?1 AND (p.id = ?2 OR (length(?2) >= 8"
-				    " AND substr(p.id, 1, length(?2)) = ?2)) LIMIT 2")) < 0)
+				    " WHERE p.account_id = ?1 AND p.id = ?2")) < 0)
 		return rc;
 	dk_store__bind_text(st, 1, account_id);
 	dk_store__bind_text(st, 2, id);
 	rc = get_one(store, out, st, id);
-	if (rc == 0 && strlen(id) < DK_UUID_LEN && sqlite3_step(st) == SQLITE_ROW) {
+	sqlite3_finalize(st);
+	if (rc != DK_ENOTFOUND || strlen(id) >= DK_UUID_LEN || strlen(id) < 8)
+		return rc;
+	/* Tables show short ids, so a unique prefix of 8+ characters finds the row too. */
+	if ((rc = dk_store__prepare(store, &st, "SELECT " PUB_COLUMNS
+				    " WHERE p.account_id = ?1 AND substr(p.id, 1, length(?2)) = ?2"
+				    " LIMIT 2")) < 0)
+		return rc;
+	dk_store__bind_text(st, 1, account_id);
+	dk_store__bind_text(st, 2, id);
+	rc = get_one(store, out, st, id);
+	if (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
 		dk_publication_free(*out);
 		*out = NULL;
 		rc = dk_error_set(DK_EINVALID, "publication id prefix %s is ambiguous: give more "

@@ -82,6 +82,14 @@ int cli_account(struct cli *c);
 /* Who is acting, for events: the Unix user, plus the SSH client address when present. */
 const char *cli_actor(void);
 
+/* Asks "<question> [y/N]" on a terminal; without one, --yes is required (DK_EUSAGE).
+ * Returns 0 to go ahead, DK_EUSAGE when declined (tui/cli/confirm.c). */
+int cli_confirm(struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The at-rest secret box of the state dir (tui/cli/confirm.c). */
+struct dk_secret_box;
+int cli_secret_box(struct cli *c, struct dk_secret_box **out);
+
 /* --- output (tui/cli/out.c) --- */
 
 /* Prints a JSON value to stdout (indented, stable key order) and takes the reference. */

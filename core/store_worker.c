@@ -1,0 +1,213 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "diskops/clock.h"
+#include "diskops/error.h"
+#include "diskops/store_serve.h"
+#include "diskops/uuid.h"
+#include "store_internal.h"
+
+#define WORKER_COLUMNS \
+	"id, account_id, name, role, status, last_seen_at, created_at, updated_at FROM ci_worker"
+
+static void
+read_worker(sqlite3_stmt *st, dk_worker *w)
+{
+	w->id = dk_store__text(st, 0);
+	w->account_id = dk_store__text(st, 1);
+	w->name = dk_store__text(st, 2);
+	w->role = dk_store__text(st, 3);
+	w->status = dk_store__text(st, 4);
+	w->last_seen_at = sqlite3_column_int64(st, 5);
+	w->created_at = sqlite3_column_int64(st, 6);
+	w->updated_at = sqlite3_column_int64(st, 7);
+}
+
+static int
+get_one(dk_store *store, dk_worker **out, sqlite3_stmt *st, const char *what)
+{
+	dk_worker *w;
+	int rc = sqlite3_step(st);
+
+	*out = NULL;
+	if (rc == SQLITE_DONE)
+		return dk_error_set(DK_ENOTFOUND, "worker %s not found", what);
+	if (rc != SQLITE_ROW)
+		return dk_store__fail(store, rc, "reading workers");
+	if (!(w = calloc(1, sizeof(*w))))
+		return dk_error_set(DK_ENOMEM, "out of memory");
+	read_worker(st, w);
+	*out = w;
+	return 0;
+}
+
+int
+dk_store_worker_create(dk_store *store, dk_worker **out, const char *account_id,
+		       const char *name, const char *digest)
+{
+	char id[DK_UUID_LEN + 1];
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*out = NULL;
+	dk_uuid_v4(id);
+	if ((rc = dk_store__prepare(store, &st, "INSERT INTO ci_worker (id, account_id, name,"
+				    " token_digest, created_at, updated_at) VALUES (?, ?, ?, ?, ?5, ?5)")) < 0)
+		return rc;
+	dk_store__bind_text(st, 1, id);
+	dk_store__bind_text(st, 2, account_id);
+	dk_store__bind_text(st, 3, name);
+	dk_store__bind_text(st, 4, digest);
+	sqlite3_bind_int64(st, 5, dk_clock_now());
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		rc = dk_store__fail(store, rc, "creating the worker");
+		if (rc == DK_ECONFLICT)
+			dk_error_set(DK_ECONFLICT, "name \"%s\" has already been taken", name);
+		return rc;
+	}
+	return dk_store_worker_find(store, out, account_id, id);
+}
+
+int
+dk_store_worker_find(dk_store *store, dk_worker **out, const char *account_id,
+		     const char *id_or_name)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = dk_store__prepare(store, &st, "SELECT " WORKER_COLUMNS
+				    " WHERE account_id = ?1 AND (id = ?2"
+				    " OR (name = ?2 COLLATE NOCASE AND status != 'revoked')"
+				    " OR (length(?2) >= 8 AND substr(id, 1, length(?2)) = ?2))"
+				    " ORDER BY (id = ?2) DESC, (name = ?2 COLLATE NOCASE) DESC"
+				    " LIMIT 2")) < 0)
+		return rc;
+	dk_store__bind_text(st, 1, account_id);
+	dk_store__bind_text(st, 2, id_or_name);
+	rc = get_one(store, out, st, id_or_name);
+	if (rc == 0 && strcmp((*out)->id, id_or_name) != 0 &&
+	    strcasecmp((*out)->name, id_or_name) != 0 && sqlite3_step(st) == SQLITE_ROW) {
+		dk_worker_free(*out);
+		*out = NULL;
+		rc = dk_error_set(DK_EINVALID, "worker id prefix %s is ambiguous: give more "
+				  "characters", id_or_name);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+dk_store_worker_list(dk_store *store, dk_worker_list **out, const char *account_id)
+{
+	sqlite3_stmt *st = NULL;
+	dk_worker_list *l;
+	int rc;
+
+	*out = NULL;
+	if (!(l = calloc(1, sizeof(*l))))
+		return dk_error_set(DK_ENOMEM, "out of memory");
+	if ((rc = dk_store__prepare(store, &st, "SELECT " WORKER_COLUMNS " WHERE account_id = ?"
+				    " ORDER BY created_at DESC, rowid DESC")) < 0)
+		goto fail;
+	dk_store__bind_text(st, 1, account_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		dk_worker *w = dk_store__list_grow((void **)&l->items, &l->count, sizeof(*w));
+
+		if (!w) {
+			rc = dk_error_set(DK_ENOMEM, "out of memory");
+			goto fail;
+		}
+		read_worker(st, w);
+	}
+	if (rc != SQLITE_DONE) {
+		rc = dk_store__fail(store, rc, "listing workers");
+		goto fail;
+	}
+	sqlite3_finalize(st);
+	*out = l;
+	return 0;
+fail:
+	sqlite3_finalize(st);
+	dk_worker_list_free(l);
+	return rc;
+}
+
+static int
+update_one(dk_store *store, sqlite3_stmt *st, const char *id)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return dk_store__fail(store, rc, "changing the worker");
+	if (sqlite3_changes(store->db) == 0)
+		return dk_error_set(DK_ENOTFOUND, "worker %s not found", id);
+	return 0;
+}
+
+int
+dk_store_worker_set_digest(dk_store *store, const char *account_id, const char *id,
+			   const char *digest)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if ((rc = dk_store__prepare(store, &st, "UPDATE ci_worker SET token_digest = ?,"
+				    " updated_at = ? WHERE account_id = ? AND id = ?")) < 0)
+		return rc;
+	dk_store__bind_text(st, 1, digest);
+	sqlite3_bind_int64(st, 2, dk_clock_now());
+	dk_store__bind_text(st, 3, account_id);
+	dk_store__bind_text(st, 4, id);
+	return update_one(store, st, id);
+}
+
+int
+dk_store_worker_set_status(dk_store *store, const char *account_id, const char *id,
+			   const char *status)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if ((rc = dk_store__prepare(store, &st, "UPDATE ci_worker SET status = ?,"
+				    " updated_at = ? WHERE account_id = ? AND id = ?")) < 0)
+		return rc;
+	dk_store__bind_text(st, 1, status);
+	sqlite3_bind_int64(st, 2, dk_clock_now());
+	dk_store__bind_text(st, 3, account_id);
+	dk_store__bind_text(st, 4, id);
+	return update_one(store, st, id);
+}
+
+int
+dk_store_worker_authenticate(dk_store *store, dk_worker **out, const char *digest, int64_t now)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = dk_store__prepare(store, &st, "SELECT " WORKER_COLUMNS
+				    " WHERE token_digest = ? AND status = 'active'")) < 0)
+		return rc;
+	dk_store__bind_text(st, 1, digest);
+	rc = get_one(store, out, st, "with this token");
+	sqlite3_finalize(st);
+	if (rc < 0)
+		return rc;
+	if ((rc = dk_store__prepare(store, &st, "UPDATE ci_worker SET last_seen_at = ?"
+				    " WHERE id = ?")) < 0)
+		goto fail;
+	sqlite3_bind_int64(st, 1, now);
+	dk_store__bind_text(st, 2, (*out)->id);
+	if ((rc = update_one(store, st, (*out)->id)) < 0)
+		goto fail;
+	(*out)->last_seen_at = now;
+	return 0;
+fail:
+	dk_worker_free(*out);
+	*out = NULL;
+	return rc;
+}
