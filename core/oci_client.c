@@ -488,6 +488,31 @@ tls_failure(CURLcode rc)
 	       rc == CURLE_RECV_ERROR || rc == CURLE_GOT_NOTHING;
 }
 
+static int
+tls_permanent(CURLcode rc)
+{
+	return rc == CURLE_SSL_CONNECT_ERROR || rc == CURLE_PEER_FAILED_VERIFICATION ||
+	       rc == CURLE_SSL_CACERT_BADFILE || rc == CURLE_SSL_CERTPROBLEM || rc == CURLE_UNSUPPORTED_PROTOCOL;
+}
+
+/*
+ * Paths are joined to the base; absolute URLs on our own host follow the scheme the
+ * client settled on (a URL built before an https -> http fallback still works).
+ */
+static char *
+request_url(dk_oci_client *c, const char *url)
+{
+	char *out;
+
+	if (url[0] == '/')
+		return oci_url(c, "%s", url);
+	if (strncmp(c->base, "http://", 7) == 0 && strncmp(url, "https://", 8) == 0 &&
+	    strncmp(url + 8, c->registry, strlen(c->registry)) == 0 &&
+	    (url[8 + strlen(c->registry)] == '/' || url[8 + strlen(c->registry)] == '\0'))
+		return asprintf(&out, "http://%s", url + 8) < 0 ? NULL : out;
+	return strdup(url);
+}
+
 int
 oci_request(dk_oci_client *c, const oci_req *req, oci_resp *resp, CURLcode *curl_rc)
 {
@@ -505,10 +530,7 @@ oci_request(dk_oci_client *c, const oci_req *req, oci_resp *resp, CURLcode *curl
 		oci_resp_reset(resp);
 		if (req->body)
 			req->body->pos = 0;
-		if (strncmp(req->url, "http://", 7) == 0 || strncmp(req->url, "https://", 8) == 0)
-			url = strdup(req->url);
-		else
-			url = oci_url(c, "%s", req->url);
+		url = request_url(c, req->url);
 		if (!url) {
 			rc = dk_error_set(DK_ENOMEM, "out of memory");
 			goto done;
@@ -521,7 +543,7 @@ oci_request(dk_oci_client *c, const oci_req *req, oci_resp *resp, CURLcode *curl
 		if (crc != CURLE_OK) {
 			/* Loopback/insecure hosts: HTTPS first, plain HTTP when the handshake fails. */
 			if (!c->scheme_known && c->insecure && tls_failure(crc) &&
-			    strncmp(c->base, "https://", 8) == 0 && strncmp(req->url, "/", 1) == 0) {
+			    strncmp(c->base, "https://", 8) == 0 && strncmp(url, c->base, strlen(c->base)) == 0) {
 				char *nb;
 
 				if (asprintf(&nb, "http://%s", c->registry) < 0) {
@@ -534,12 +556,20 @@ oci_request(dk_oci_client *c, const oci_req *req, oci_resp *resp, CURLcode *curl
 				dk_log_debug("msg=\"registry speaks plain http\" registry=%s", c->registry);
 				continue;
 			}
+			if (crc == CURLE_WRITE_ERROR) {
+				rc = resp->body_overflow ?
+					dk_error_set(DK_EINVALID, "registry %s: answer too large for %s", c->registry,
+						     req->what ? req->what : "request") :
+					dk_error_set(DK_ENOMEM, "out of memory");
+				goto done;
+			}
 			if (crc == CURLE_ABORTED_BY_CALLBACK) {
 				rc = dk_error_last()->code ? dk_error_last()->code : DK_ERROR;
 				goto done;
 			}
-			/* Bytes already streamed cannot be taken back: the caller resumes. */
-			if (sunk == 0 && attempt < c->max_retries) {
+			/* Bytes already streamed cannot be taken back: the caller resumes. A TLS
+			 * failure is configuration, not weather: no retry. */
+			if (sunk == 0 && attempt < c->max_retries && !tls_permanent(crc)) {
 				long ms = retry_delay(c, NULL, attempt++);
 
 				dk_log_info("msg=\"registry request failed, retrying\" registry=%s error=\"%s\" delay_ms=%ld",

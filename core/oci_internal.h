@@ -116,6 +116,9 @@ int oci_docker_config_creds(char **user, char **pass, const char *config_path, c
 char *oci_url(dk_oci_client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 char *oci_absolute(dk_oci_client *c, const char *location);
 
+/* HEAD on a blob with the given scope actions ("pull", or "pull,push" while pushing). */
+int oci_blob_head(dk_oci_client *c, const char *repo, const char *digest, const char *actions, int64_t *size_out);
+
 /* The Accept list for manifests: OCI and Docker, image and index. */
 extern const char oci_manifest_accept[];
 
