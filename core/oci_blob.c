@@ -132,27 +132,34 @@ dk_oci_blob_get(dk_oci_client *c, const char *repo, const char *digest, int64_t 
 		dk_error_clear();
 		rc = oci_request(c, &req, &resp, &crc);
 		if (rc < 0 && resumable(crc) && b.got > before && resumes < c->max_retries) {
-			/* Progress was made: a fresh budget of retries is not needed, one resume is. */
+			/* Progress was made, so this is worth another try from where it stopped. */
 			resumes++;
 			dk_log_info("msg=\"blob transfer dropped, resuming\" registry=%s blob=%s at=%llu",
 				    c->registry, digest, (unsigned long long)b.got);
 			continue;
 		}
+		/*
+		 * The registry answered, promised more (Content-Length) and ended cleanly at the
+		 * same byte again after its retries: its copy is short. That is the blob, not
+		 * the network, and no retry later will fix it.
+		 */
+		if (rc < 0 && crc == CURLE_PARTIAL_FILE && b.got > 0 && b.got == before &&
+		    (size < 0 || b.got < (uint64_t)size))
+			goto truncated;
 		if (rc < 0)
 			goto done;
 		break;
 	}
 	if (resp.status == 416 && size >= 0 && b.got == (uint64_t)size) {
 		/* Everything had arrived before the connection dropped. */
+	} else if (resp.status == 416 && b.got > 0) {
+		goto truncated;
 	} else if (resp.status != 200 && resp.status != 206) {
 		rc = oci_status_error(c, &resp, what);
 		goto done;
 	}
-	if (size >= 0 && b.got != (uint64_t)size) {
-		rc = dk_error_set(DK_EVERIFY, "blob %s truncated: got %llu of %lld bytes", digest,
-				  (unsigned long long)b.got, (long long)size);
-		goto done;
-	}
+	if (size >= 0 && b.got != (uint64_t)size)
+		goto truncated;
 	if (!EVP_DigestFinal_ex(b.md, md, &mdlen)) {
 		rc = dk_error_set(DK_ERROR, "SHA-256 final failed");
 		goto done;
@@ -166,6 +173,14 @@ dk_oci_blob_get(dk_oci_client *c, const char *repo, const char *digest, int64_t 
 		goto done;
 	}
 	rc = 0;
+	goto done;
+truncated:
+	if (size >= 0)
+		rc = dk_error_set(DK_EVERIFY, "blob %s truncated: got %llu of %lld bytes", digest,
+				  (unsigned long long)b.got, (long long)size);
+	else
+		rc = dk_error_set(DK_EVERIFY, "blob %s truncated: got %llu bytes, the registry ends it there",
+				  digest, (unsigned long long)b.got);
 done:
 	EVP_MD_CTX_free(b.md);
 	oci_resp_reset(&resp);

@@ -201,8 +201,6 @@ oci_absolute(dk_oci_client *c, const char *location)
 void
 oci_resp_reset(oci_resp *r)
 {
-	size_t cap = r->body_cap;
-
 	free(r->content_type);
 	free(r->digest);
 	free(r->location);
@@ -213,7 +211,6 @@ oci_resp_reset(oci_resp *r)
 	free(r->link);
 	free(r->body);
 	memset(r, 0, sizeof(*r));
-	r->body_cap = cap;
 	r->content_length = -1;
 }
 
@@ -260,10 +257,7 @@ on_header(char *buf, size_t size, size_t nitems, void *userdata)
 
 	/* A new status line (redirect, 100-continue): forget the previous answer's headers. */
 	if (len >= 5 && strncmp(buf, "HTTP/", 5) == 0) {
-		size_t cap = r->body_cap;
-
 		oci_resp_reset(r);
-		r->body_cap = cap;
 		return len;
 	}
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {

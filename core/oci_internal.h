@@ -57,7 +57,7 @@ typedef struct oci_resp {
 	/* Body of a non-2xx answer, or of a 2xx answer when no sink was given (capped). */
 	unsigned char *body;
 	size_t body_len;
-	size_t body_cap;        /* bigger bodies are an error */
+	size_t body_cap;        /* allocated size of body */
 	int body_overflow;
 } oci_resp;
 

@@ -331,7 +331,8 @@ tr_proxy_start(const char *upstream_url)
 	snprintf(p->upstream, sizeof(p->upstream), "%s", upstream_url);
 	a.sin_family = AF_INET;
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	p->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+	/* No MHD_USE_ERROR_LOG: the client's HTTPS probe of a loopback host is expected noise. */
+	p->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
 				  proxy_handler, p, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&a,
 				  MHD_OPTION_URI_LOG_CALLBACK, uri_logger, NULL,
 				  MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_END);
