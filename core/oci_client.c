@@ -575,7 +575,12 @@ oci_request(dk_oci_client *c, const oci_req *req, oci_resp *resp, CURLcode *curl
 			goto done;
 		}
 		c->scheme_known = 1;
-		if (resp->status == 401 && auth_rounds < 2 && !(auth && fresh) && resp->www_auth) {
+		/*
+		 * 401: learn the challenge and go again — the first time because nothing was
+		 * sent, then (at most twice) because a token was refused: expired early,
+		 * revoked, or issued with a skewed clock.
+		 */
+		if (resp->status == 401 && auth_rounds < 3 && resp->www_auth && !(auth && fresh && auth_rounds == 2)) {
 			auth_rounds++;
 			rc = oci_auth_challenge(c, resp->www_auth, req->scopes, auth != NULL);
 			if (rc < 0)

@@ -486,6 +486,26 @@ server_error_then_success_is_retried(void **state)
 }
 
 static void
+forbidden_is_auth_error_without_retry(void **state)
+{
+	tr_proxy *p = tr_proxy_start(F->reg->url);
+	dk_oci_client *c = client_for(tr_proxy_host(p), 0);
+	dk_oci_manifest *m;
+	char want[256];
+
+	(void)state;
+	tr_proxy_fault(p, "GET", "/manifests/v1", TR_FAULT_STATUS, 403, NULL, 0, 1);
+	assert_int_equal(dk_oci_manifest_get(&m, c, "acct/private", "v1"), DK_EAUTH);
+	snprintf(want, sizeof(want), "registry %s: requested access to the resource is denied (403 DENIED) for acct/private:v1",
+		 tr_proxy_host(p));
+	assert_string_equal(dk_error_last()->message, want);
+	assert_int_equal(F->n_slept, 0);
+	assert_int_equal(tr_proxy_count(p, "GET /v2/acct/private/manifests/v1"), 1);
+	dk_oci_client_free(c);
+	tr_proxy_stop(p);
+}
+
+static void
 too_many_requests_honours_retry_after(void **state)
 {
 	tr_proxy *p = tr_proxy_start(F->reg->url);
@@ -778,6 +798,7 @@ main(void)
 		cmocka_unit_test(manifest_bytes_must_match_digest),
 		cmocka_unit_test(registry_down_is_io_error),
 		cmocka_unit_test(server_error_then_success_is_retried),
+		cmocka_unit_test(forbidden_is_auth_error_without_retry),
 		cmocka_unit_test(too_many_requests_honours_retry_after),
 		cmocka_unit_test(delete_by_digest_then_gone),
 		cmocka_unit_test(referrers_fall_back_to_tag_schema),

@@ -257,9 +257,11 @@ proxy_handler(void *cls, struct MHD_Connection *conn, const char *url, const cha
 	}
 	pthread_mutex_unlock(&p->lock);
 	if (hit && f.kind == TR_FAULT_STATUS) {
-		static const char body[] = "{\"errors\":[{\"code\":\"UNAVAILABLE\",\"message\":\"injected fault\"}]}";
+		static const char unavailable[] = "{\"errors\":[{\"code\":\"UNAVAILABLE\",\"message\":\"injected fault\"}]}";
+		static const char denied[] = "{\"errors\":[{\"code\":\"DENIED\",\"message\":\"requested access to the resource is denied\"}]}";
+		const char *body = f.status == 403 ? denied : unavailable;
 
-		resp = MHD_create_response_from_buffer(sizeof(body) - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
+		resp = MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
 		MHD_add_response_header(resp, "Content-Type", "application/json");
 		if (f.retry_after[0])
 			MHD_add_response_header(resp, "Retry-After", f.retry_after);
