@@ -167,6 +167,12 @@ dk_oci_client_token_fetches(const dk_oci_client *c)
 	return c->token_fetches;
 }
 
+unsigned
+dk_oci_client_connects(const dk_oci_client *c)
+{
+	return c->connects;
+}
+
 char *
 oci_url(dk_oci_client *c, const char *fmt, ...)
 {
@@ -435,6 +441,12 @@ perform(dk_oci_client *c, const oci_req *req, oci_resp *resp, const char *url, c
 
 	rc = curl_easy_perform(h);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
+	{
+		long connects = 0;
+
+		curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &connects);
+		c->connects += (unsigned)connects;
+	}
 	if (x.sink_failed && rc == CURLE_WRITE_ERROR)
 		rc = CURLE_ABORTED_BY_CALLBACK;
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);

@@ -40,6 +40,7 @@ struct dk_oci_client {
 	char *realm, *service;
 	oci_token *tokens;
 	unsigned token_fetches;
+	unsigned connects;      /* new connections opened (keep-alive reuse shows here) */
 };
 
 /* A response as the request loop saw it. */

@@ -117,6 +117,8 @@ void dk_oci_client_free(dk_oci_client *client);
 const char *dk_oci_client_registry(const dk_oci_client *client);
 /* How many Bearer tokens this client fetched (for tests and metrics). */
 unsigned dk_oci_client_token_fetches(const dk_oci_client *client);
+/* How many new connections it opened to the registry (the rest were kept alive). */
+unsigned dk_oci_client_connects(const dk_oci_client *client);
 
 /* ---- manifests ----------------------------------------------------------------- */
 

@@ -38,6 +38,7 @@ struct tr_proxy {
 	fault faults[MAX_FAULTS];
 	char *log[MAX_LOG];     /* "METHOD uri range" */
 	size_t n_log;
+	int relative;
 };
 
 typedef struct conn_state {
@@ -53,6 +54,7 @@ typedef struct upstream_resp {
 	unsigned char *body;
 	size_t len;
 	const char *proxy_base, *upstream;
+	int relative;
 } upstream_resp;
 
 typedef struct cut_reader {
@@ -117,7 +119,7 @@ up_header(char *buf, size_t size, size_t n, void *userdata)
 		if (strcasecmp(line, "Location") == 0 && strncmp(value, u->upstream, k) == 0) {
 			char fixed[2048];
 
-			snprintf(fixed, sizeof(fixed), "%s%s", u->proxy_base, value + k);
+			snprintf(fixed, sizeof(fixed), "%s%s", u->relative ? "" : u->proxy_base, value + k);
 			MHD_add_response_header(u->r, line, fixed);
 		} else {
 			MHD_add_response_header(u->r, line, value);
@@ -276,6 +278,7 @@ proxy_handler(void *cls, struct MHD_Connection *conn, const char *url, const cha
 		fh.list = curl_slist_append(fh.list, "Content-Type:");
 	u.proxy_base = p->base;
 	u.upstream = p->upstream;
+	u.relative = p->relative;
 	u.r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT); /* header holder */
 	h = curl_easy_init();
 	curl_easy_setopt(h, CURLOPT_URL, target);
@@ -357,6 +360,14 @@ tr_proxy_stop(tr_proxy *p)
 		free(p->log[i]);
 	pthread_mutex_destroy(&p->lock);
 	free(p);
+}
+
+void
+tr_proxy_relative_locations(tr_proxy *p, int on)
+{
+	pthread_mutex_lock(&p->lock);
+	p->relative = on;
+	pthread_mutex_unlock(&p->lock);
 }
 
 const char *

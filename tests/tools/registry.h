@@ -73,6 +73,8 @@ const char *tr_proxy_host(const tr_proxy *p);     /* "127.0.0.1:<port>" */
 /* The next `times` requests whose method matches (NULL any) and path contains `path_part`. */
 void tr_proxy_fault(tr_proxy *p, const char *method, const char *path_part, tr_fault_kind kind,
 		    int status, const char *retry_after, size_t cut_after, int times);
+/* Rewrite upload Location headers to bare paths (what some registries send). */
+void tr_proxy_relative_locations(tr_proxy *p, int on);
 /* How many requests came in whose "METHOD path" contains `needle` (NULL: all). */
 unsigned tr_proxy_count(tr_proxy *p, const char *needle);
 /* The Range header of the last request whose path contains `path_part` ("" when none); caller frees. */

@@ -1,4 +1,4 @@
-/* OCI references, digests, Docker config credentials and manifest parsing: no network. */
+/* OCI references, digests, manifest parsing and argument checks: no network. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -117,6 +117,99 @@ digests_and_tag_schema(void **state)
 	assert_int_equal(dk_oci_digest_valid(NULL), DK_EINVALID);
 }
 
+static void
+parses_manifests_and_indexes(void **state)
+{
+	static const char man[] =
+		"{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+		"\"artifactType\":\"application/vnd.acct.disk-image.v1\","
+		"\"config\":{\"mediaType\":\"application/vnd.oci.empty.v1+json\",\"digest\":\"sha256:" HEX64 "\",\"size\":2},"
+		"\"layers\":[{\"mediaType\":\"application/vnd.acct.disk-image.kernel.v1\",\"digest\":\"sha256:" HEX64 "\","
+		"\"size\":2097152,\"annotations\":{\"org.opencontainers.image.title\":\"vmlinuz\"}}],"
+		"\"subject\":{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"sha256:" HEX64 "\",\"size\":9}}";
+	static const char idx[] =
+		"{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\","
+		"\"digest\":\"sha256:" HEX64 "\",\"size\":5,\"platform\":{\"os\":\"linux\",\"architecture\":\"arm64\",\"variant\":\"v8\"}}]}";
+	dk_oci_manifest *m;
+
+	(void)state;
+	assert_int_equal(dk_oci_manifest_parse(&m, man, sizeof(man) - 1, NULL), 0);
+	assert_false(m->is_index);
+	assert_string_equal(m->media_type, DK_OCI_MEDIA_OCI_MANIFEST);
+	assert_string_equal(m->artifact_type, "application/vnd.acct.disk-image.v1");
+	assert_string_equal(m->config->media_type, DK_OCI_MEDIA_EMPTY);
+	assert_int_equal(m->n_layers, 1);
+	assert_string_equal(m->layers[0].title, "vmlinuz");
+	assert_int_equal(m->layers[0].size, 2097152);
+	assert_int_equal(m->subject->size, 9);
+	assert_memory_equal(m->data, man, sizeof(man) - 1);
+	dk_oci_manifest_free(m);
+	/* No mediaType in the document: the index shape (and Content-Type) decide. */
+	assert_int_equal(dk_oci_manifest_parse(&m, idx, sizeof(idx) - 1, DK_OCI_MEDIA_OCI_INDEX), 0);
+	assert_true(m->is_index);
+	assert_string_equal(m->media_type, DK_OCI_MEDIA_OCI_INDEX);
+	assert_null(m->config);
+	assert_string_equal(m->layers[0].architecture, "arm64");
+	assert_string_equal(m->layers[0].variant, "v8");
+	dk_oci_manifest_free(m);
+}
+
+static void
+refuses_bad_manifests(void **state)
+{
+	static const struct { const char *doc; const char *needle; } cases[] = {
+		{ "not json", "not a JSON object" },
+		{ "[]", "not a JSON object" },
+		{ "{\"schemaVersion\":1,\"fsLayers\":[]}", "schemaVersion is not 2" },
+		{ "{\"schemaVersion\":2,\"schemaVersion\":2}", "not a JSON object" },
+		{ "{\"schemaVersion\":2,\"layers\":[]}", "manifest config: not a descriptor" },
+		{ "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"x\",\"digest\":\"sha256:" HEX64 "\",\"size\":1},"
+		  "\"layers\":[{\"mediaType\":\"x\",\"digest\":\"md5:abc\",\"size\":1}]}", "manifest layers[0]: digest" },
+		{ "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"x\",\"digest\":\"sha256:" HEX64 "\",\"size\":-1}}",
+		  "manifest config: not a descriptor" },
+		{ "{\"schemaVersion\":2,\"mediaType\":\"" DK_OCI_MEDIA_OCI_INDEX "\",\"manifests\":{}}",
+		  "manifests is not an array" },
+	};
+	dk_oci_manifest *m;
+	char *big;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(dk_oci_manifest_parse(&m, cases[i].doc, strlen(cases[i].doc), NULL), DK_EINVALID);
+		assert_null(m);
+		if (!strstr(dk_error_last()->message, cases[i].needle))
+			fail_msg("case %zu: \"%s\" not in \"%s\"", i, cases[i].needle, dk_error_last()->message);
+	}
+	big = calloc(1, DK_OCI_MANIFEST_MAX + 2);
+	memset(big, ' ', DK_OCI_MANIFEST_MAX + 1);
+	assert_int_equal(dk_oci_manifest_parse(&m, big, DK_OCI_MANIFEST_MAX + 1, NULL), DK_EINVALID);
+	assert_non_null(strstr(dk_error_last()->message, "more than the 4194304 allowed"));
+	free(big);
+}
+
+static void
+client_refuses_bad_registry_names(void **state)
+{
+	dk_oci_client *c;
+	dk_oci_options o = DK_OCI_OPTIONS_INIT;
+
+	(void)state;
+	o.docker_config = "/nonexistent/config.json";
+	assert_int_equal(dk_oci_client_new(&c, "host/with/path", &o), DK_EINVALID);
+	assert_int_equal(dk_oci_client_new(&c, "", &o), DK_EINVALID);
+	o.version = 99;
+	assert_int_equal(dk_oci_client_new(&c, "h.io", &o), DK_EUSAGE);
+	o.version = DK_OCI_OPTIONS_VERSION;
+	assert_int_equal(dk_oci_client_new(&c, "h.io", &o), 0);
+	assert_string_equal(dk_oci_client_registry(c), "h.io");
+	/* Tags are checked before anything is sent. */
+	assert_int_equal(dk_oci_manifest_delete(c, "a", "latest"), DK_EINVALID);
+	assert_int_equal(dk_oci_manifest_head(NULL, c, "a", "bad tag!"), DK_EINVALID);
+	assert_int_equal(dk_oci_blob_exists(c, "a", "sha256:abc", NULL), DK_EINVALID);
+	dk_oci_client_free(c);
+}
+
 int
 main(void)
 {
@@ -125,6 +218,9 @@ main(void)
 		cmocka_unit_test(normalises_docker_hub),
 		cmocka_unit_test(refuses_bad_references_clearly),
 		cmocka_unit_test(digests_and_tag_schema),
+		cmocka_unit_test(parses_manifests_and_indexes),
+		cmocka_unit_test(refuses_bad_manifests),
+		cmocka_unit_test(client_refuses_bad_registry_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
