@@ -364,6 +364,7 @@ perform(dk_oci_client *c, const oci_req *req, oci_resp *resp, const char *url, c
 	struct curl_slist *hdrs = NULL;
 	char line[512], range[48];
 	xfer x = { c, req, resp, 0, 0 };
+	oci_body empty = { 0 };         /* a PUT without a body still uploads zero bytes */
 	CURLcode rc;
 	int body = req->body != NULL;
 
@@ -399,9 +400,6 @@ perform(dk_oci_client *c, const oci_req *req, oci_resp *resp, const char *url, c
 		curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
 		curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
 	} else if (body || strcmp(req->method, "PUT") == 0) {
-		static oci_body empty;
-
-		memset(&empty, 0, sizeof(empty));
 		curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
 		curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
 		curl_easy_setopt(h, CURLOPT_READDATA, body ? req->body : &empty);
