@@ -205,7 +205,7 @@ int sg_verify_chain(sg_ctx *c, X509 **issuer_out);
 int sg_verify_sct(sg_ctx *c, X509 *issuer);
 int sg_verify_identity(sg_ctx *c, char **identity_out, char **issuer_out);
 int sg_chain_cache_clear(void);
-/* Memo of verified, immutable facts (certificate signatures, SCTs); successes only. */
+/* Memo of verified signatures over CA and TSA certificates; successes only. */
 int sg_memo_has(const unsigned char key[32]);
 void sg_memo_put(const unsigned char key[32]);
 int sg_verify_built_chain(X509_STORE_CTX *ctx);

@@ -83,33 +83,12 @@ verify_one(SCT *sct, const sg_log *log, const sg_buf *tbs, const unsigned char i
 	return ok;
 }
 
-/* An SCT is a fact about (leaf, issuer key, log key): memoised like a certificate
- * signature. The log's validity window is still checked every time. */
-static void
-sct_memo_key(unsigned char out[32], X509 *leaf, const unsigned char issuer_hash[32], const sg_log *log)
-{
-	unsigned char *der = NULL;
-	int n = i2d_X509(leaf, &der);
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-
-	memset(out, 0, 32);
-	if (md && n > 0 && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1) {
-		EVP_DigestUpdate(md, "sct", 3);
-		EVP_DigestUpdate(md, issuer_hash, 32);
-		EVP_DigestUpdate(md, log->log_id, log->log_id_len);
-		EVP_DigestUpdate(md, der, (size_t)n);
-		EVP_DigestFinal_ex(md, out, NULL);
-	}
-	EVP_MD_CTX_free(md);
-	OPENSSL_free(der);
-}
-
 int
 sg_verify_sct(sg_ctx *c, X509 *issuer)
 {
 	STACK_OF(SCT) *scts = NULL;
 	sg_buf tbs = { 0 };
-	unsigned char issuer_hash[32], memo[32];
+	unsigned char issuer_hash[32];
 	const char *why = "signing certificate has no embedded SCT";
 	int rc = 0, good = 0;
 
@@ -147,11 +126,6 @@ sg_verify_sct(sg_ctx *c, X509 *issuer)
 			why = "SCT timestamp is outside the CT log key's validity";
 			continue;
 		}
-		sct_memo_key(memo, c->m->leaf, issuer_hash, log);
-		if (sg_memo_has(memo)) {
-			good = 1;
-			break;
-		}
 		/* The precertificate is rebuilt once, only when some SCT needs checking. */
 		if (!tbs.data && precert_tbs(&tbs, c->m->leaf) < 0) {
 			why = "cannot rebuild the precertificate for the SCT";
@@ -159,7 +133,6 @@ sg_verify_sct(sg_ctx *c, X509 *issuer)
 		}
 		if (verify_one(sct, log, &tbs, issuer_hash)) {
 			good = 1;
-			sg_memo_put(memo);
 		} else {
 			why = "SCT signature invalid";
 		}
