@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "diskops/error.h"
+#include "diskops/regex.h"
 #include "diskops/sigstore.h"
 
 /* Caps against hostile input: a bundle is a few KiB, a real one never nears these. */
@@ -143,10 +144,6 @@ int sg_set_bundle_parse(sg_tlog_entry *e, const char *json, size_t len);
 
 /* ---- verifier ---- */
 
-typedef struct sg_regex sg_regex;
-int sg_regex_compile(sg_regex **out, const char *pattern, const char *what);
-int sg_regex_match(const sg_regex *re, const char *subject, size_t len); /* 1, 0, <0 */
-void sg_regex_free(sg_regex *re);
 
 struct dk_sigstore_verifier {
 	dk_sigstore_root *owned_root;
@@ -156,10 +153,8 @@ struct dk_sigstore_verifier {
 	size_t n_keys;
 	char *identity;
 	char *issuer;
-	sg_regex *identity_re;
-	sg_regex *issuer_re;
-	char *identity_re_src;
-	char *issuer_re_src;
+	dk_regex *identity_re;   /* diskops/regex.h: the same RE2 semantics as platform set */
+	dk_regex *issuer_re;
 	dk_sigstore_tlog tlog;
 	int ignore_sct;
 };

@@ -88,10 +88,8 @@ dk_sigstore_verifier_free(dk_sigstore_verifier *v)
 	free(v->key_spki);
 	free(v->identity);
 	free(v->issuer);
-	free(v->identity_re_src);
-	free(v->issuer_re_src);
-	sg_regex_free(v->identity_re);
-	sg_regex_free(v->issuer_re);
+	dk_regex_free(v->identity_re);
+	dk_regex_free(v->issuer_re);
 	free(v);
 }
 
@@ -186,15 +184,13 @@ dk_sigstore_verifier_new(dk_sigstore_verifier **out, const dk_sigstore_options *
 	}
 	if (o->trusted_keys && (rc = load_keys(v, o->trusted_keys)) < 0)
 		goto done;
-	if ((rc = dup_opt(&v->identity, o->identity)) < 0 || (rc = dup_opt(&v->issuer, o->issuer)) < 0 ||
-	    (rc = dup_opt(&v->identity_re_src, o->identity_regexp)) < 0 ||
-	    (rc = dup_opt(&v->issuer_re_src, o->issuer_regexp)) < 0)
+	if ((rc = dup_opt(&v->identity, o->identity)) < 0 || (rc = dup_opt(&v->issuer, o->issuer)) < 0)
 		goto done;
 	if (!v->identity && o->identity_regexp &&
-	    (rc = sg_regex_compile(&v->identity_re, o->identity_regexp, "identity")) < 0)
+	    (rc = dk_regex_compile(&v->identity_re, o->identity_regexp, "identity regexp")) < 0)
 		goto done;
 	if (!v->issuer && o->issuer_regexp &&
-	    (rc = sg_regex_compile(&v->issuer_re, o->issuer_regexp, "issuer")) < 0)
+	    (rc = dk_regex_compile(&v->issuer_re, o->issuer_regexp, "issuer regexp")) < 0)
 		goto done;
 	*out = v;
 	v = NULL;
