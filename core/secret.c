@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,19 +26,30 @@ struct dk_secret_box {
 	unsigned char key[KEY_LEN];
 };
 
+/* The one base64 code of the tree (secrets, webhooks, Sigstore bundles and keys). */
+int
+dk_base64_encode(char **out, const unsigned char *data, size_t len)
+{
+	*out = NULL;
+	if (len > (size_t)INT32_MAX / 2)
+		return dk_error_set(DK_EINVALID, "base64: input of %zu bytes is too large", len);
+	*out = malloc(4 * ((len + 2) / 3) + 1);
+	if (!*out)
+		return dk_error_set(DK_ENOMEM, "out of memory");
+	EVP_EncodeBlock((unsigned char *)*out, data, (int)len);
+	return 0;
+}
+
 int
 dk_base64url_encode(char **out, const unsigned char *data, size_t len)
 {
-	size_t cap = 4 * ((len + 2) / 3) + 1, n;
+	size_t n;
 	char *buf;
+	int rc;
 
-	*out = NULL;
-	if (len > (size_t)INT32_MAX)
-		return dk_error_set(DK_EINVALID, "base64: input of %zu bytes is too large", len);
-	buf = malloc(cap);
-	if (!buf)
-		return dk_error_set(DK_ENOMEM, "out of memory");
-	n = (size_t)EVP_EncodeBlock((unsigned char *)buf, data, (int)len);
+	if ((rc = dk_base64_encode(&buf, data, len)) < 0)
+		return rc;
+	n = strlen(buf);
 	while (n > 0 && buf[n - 1] == '=')
 		n--;
 	buf[n] = '\0';
@@ -52,65 +64,82 @@ dk_base64url_encode(char **out, const unsigned char *data, size_t len)
 }
 
 static int
-is_b64_char(char c)
+b64_value(unsigned char c)
 {
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-	       c == '+' || c == '/' || c == '-' || c == '_';
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+' || c == '-')
+		return 62;
+	if (c == '/' || c == '_')
+		return 63;
+	return -1;
+}
+
+/*
+ * Standard or URL-safe alphabet; padding optional, but when present complete: '='
+ * only at the end, at most two, filling a whole quantum. Anything else (a stray
+ * character, a truncated quantum) is refused rather than decoded partially.
+ */
+int
+dk_base64_decode_n(unsigned char **out, size_t *out_len, const char *text, size_t len,
+	unsigned int flags, const char *what)
+{
+	unsigned char *buf;
+	size_t n = 0, pad = 0, o = 0;
+	uint32_t acc = 0;
+	int bits = 0;
+
+	*out = NULL;
+	*out_len = 0;
+	if (len > (size_t)INT32_MAX)
+		return dk_error_set(DK_EINVALID, "%s: too large", what);
+	buf = malloc(len / 4 * 3 + 3);
+	if (!buf)
+		return dk_error_set(DK_ENOMEM, "out of memory");
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)text[i];
+		int v;
+
+		/* Line-wrapped base64 (the `base64` tool; Go's decoder skips \r and \n). */
+		if ((flags & DK_BASE64_LINES) && (c == '\n' || c == '\r'))
+			continue;
+		if (c == '=') {
+			pad++;
+			continue;
+		}
+		if (pad || (v = b64_value(c)) < 0) {
+			free(buf);
+			return dk_error_set(DK_EINVALID, "%s: invalid base64", what);
+		}
+		acc = acc << 6 | (uint32_t)v;
+		bits += 6;
+		n++;
+		if (bits >= 8) {
+			bits -= 8;
+			buf[o++] = (unsigned char)(acc >> bits);
+		}
+	}
+	if (pad > 2) {
+		free(buf);
+		return dk_error_set(DK_EINVALID, "%s: invalid base64", what);
+	}
+	if (n % 4 == 1 || (pad && (n + pad) % 4 != 0)) {
+		free(buf);
+		return dk_error_set(DK_EINVALID, "%s: truncated base64", what);
+	}
+	*out = buf;
+	*out_len = o;
+	return 0;
 }
 
 int
 dk_base64_decode(unsigned char **out, size_t *out_len, const char *text)
 {
-	size_t len = strlen(text), data_len, pad, padded_len;
-	unsigned char *buf = NULL;
-	char *std = NULL;
-	int n, rc = 0;
-
-	*out = NULL;
-	*out_len = 0;
-	data_len = len;
-	while (data_len > 0 && text[data_len - 1] == '=')
-		data_len--;
-	/* '=' only at the end, at most two of them, and only to fill a whole quantum. */
-	if (len - data_len > 2 || (len != data_len && len % 4 != 0) || data_len % 4 == 1) {
-		rc = dk_error_set(DK_EINVALID, "base64: truncated or badly padded input");
-		goto done;
-	}
-	for (size_t i = 0; i < data_len; i++) {
-		if (!is_b64_char(text[i])) {
-			rc = dk_error_set(DK_EINVALID, "base64: invalid character at offset %zu", i);
-			goto done;
-		}
-	}
-	if (data_len > (size_t)INT32_MAX / 2) {
-		rc = dk_error_set(DK_EINVALID, "base64: input too large");
-		goto done;
-	}
-	pad = (4 - data_len % 4) % 4;
-	padded_len = data_len + pad;
-	std = malloc(padded_len + 1);
-	buf = malloc(padded_len / 4 * 3 + 1);
-	if (!std || !buf) {
-		rc = dk_error_set(DK_ENOMEM, "out of memory");
-		goto done;
-	}
-	for (size_t i = 0; i < data_len; i++)
-		std[i] = text[i] == '-' ? '+' : text[i] == '_' ? '/' : text[i];
-	memset(std + data_len, '=', pad);
-	std[padded_len] = '\0';
-	n = EVP_DecodeBlock(buf, (unsigned char *)std, (int)padded_len);
-	if (n < 0 || (size_t)n < pad) {
-		rc = dk_error_set(DK_EINVALID, "base64: invalid input");
-		goto done;
-	}
-	/* EVP_DecodeBlock counts the zero bytes the padding stands for. */
-	*out_len = (size_t)n - pad;
-	*out = buf;
-	buf = NULL;
-done:
-	free(std);
-	free(buf);
-	return rc;
+	return dk_base64_decode_n(out, out_len, text, strlen(text), 0, "base64 text");
 }
 
 int

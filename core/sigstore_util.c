@@ -11,6 +11,7 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
+#include "diskops/secret.h"
 #include "sigstore_int.h"
 
 void
@@ -21,90 +22,23 @@ sg_buf_free(sg_buf *b)
 	b->len = 0;
 }
 
-/*
- * Strict standard base64 (padded), as protobuf-JSON and cosign write it. URL-safe
- * input is accepted too because the protobuf JSON mapping allows it; anything else
- * (truncated, stray characters) is refused rather than decoded partially.
- */
+/* Bundles may carry line-wrapped or URL-safe base64 (the protobuf JSON mapping allows
+ * it); dk_base64_decode_n refuses truncated or stray input rather than decode part. */
 int
 sg_b64_decode(sg_buf *out, const char *in, size_t len, const char *what)
 {
-	char *norm = NULL;
-	size_t pad = 0, n = 0;
-	int r, rc = 0;
-
-	out->data = NULL;
-	out->len = 0;
-	if (len > SG_MAX_INPUT)
+	if (len > SG_MAX_INPUT) {
+		out->data = NULL;
+		out->len = 0;
 		return dk_error_set(DK_EINVALID, "%s: too large", what);
-	norm = malloc(len + 4);
-	if (!norm)
-		return dk_error_set(DK_ENOMEM, "out of memory");
-	/* Line-wrapped base64 (the `base64` tool, Go's decoder skips \r and \n) is fine. */
-	n = 0;
-	for (size_t i = 0; i < len; i++) {
-		char ch = in[i];
-
-		if (ch == '\n' || ch == '\r')
-			continue;
-		if (ch == '-')
-			ch = '+';
-		else if (ch == '_')
-			ch = '/';
-		if (!(isalnum((unsigned char)ch) || ch == '+' || ch == '/' || ch == '=')) {
-			rc = dk_error_set(DK_EINVALID, "%s: invalid base64", what);
-			goto done;
-		}
-		norm[n++] = ch;
 	}
-	/* URL-safe encoders drop the padding; restore it, but never invent data. */
-	if (n % 4 == 1) {
-		rc = dk_error_set(DK_EINVALID, "%s: truncated base64", what);
-		goto done;
-	}
-	if (n % 4 != 0 && memchr(norm, '=', n) == NULL) {
-		while (n % 4 != 0)
-			norm[n++] = '=';
-	}
-	if (n % 4 != 0) {
-		rc = dk_error_set(DK_EINVALID, "%s: truncated base64", what);
-		goto done;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (norm[i] == '=' && i < n - 2) {
-			rc = dk_error_set(DK_EINVALID, "%s: invalid base64", what);
-			goto done;
-		}
-	}
-	if (n >= 1 && norm[n - 1] == '=')
-		pad++;
-	if (n >= 2 && norm[n - 2] == '=')
-		pad++;
-	out->data = malloc(n / 4 * 3 + 1);
-	if (!out->data) {
-		rc = dk_error_set(DK_ENOMEM, "out of memory");
-		goto done;
-	}
-	r = n ? EVP_DecodeBlock(out->data, (unsigned char *)norm, (int)n) : 0;
-	if (r < 0 || (size_t)r < pad) {
-		sg_buf_free(out);
-		rc = dk_error_set(DK_EINVALID, "%s: invalid base64", what);
-		goto done;
-	}
-	out->len = (size_t)r - pad;
-done:
-	free(norm);
-	return rc;
+	return dk_base64_decode_n(&out->data, &out->len, in, len, DK_BASE64_LINES, what);
 }
 
 int
 sg_b64_encode(char **out, const unsigned char *in, size_t len)
 {
-	*out = malloc(4 * ((len + 2) / 3) + 1);
-	if (!*out)
-		return dk_error_set(DK_ENOMEM, "out of memory");
-	EVP_EncodeBlock((unsigned char *)*out, in, (int)len);
-	return 0;
+	return dk_base64_encode(out, in, len);
 }
 
 void
@@ -252,23 +186,30 @@ sg_pubkey_parse(EVP_PKEY **out, const unsigned char *der, size_t len)
 	return dk_error_set(DK_EINVALID, "public key is not DER SubjectPublicKeyInfo");
 }
 
+/* An i2d_* result as an sg_buf (one copy out of OpenSSL's allocator). */
+static int
+own_der(sg_buf *out, unsigned char *p, int n, const char *what)
+{
+	out->data = NULL;
+	out->len = 0;
+	if (n <= 0)
+		return dk_error_set(DK_EINVALID, "cannot encode %s", what);
+	out->data = malloc((size_t)n);
+	if (out->data) {
+		memcpy(out->data, p, (size_t)n);
+		out->len = (size_t)n;
+	}
+	OPENSSL_free(p);
+	return out->data ? 0 : dk_error_set(DK_ENOMEM, "out of memory");
+}
+
 int
 sg_pubkey_spki(sg_buf *out, EVP_PKEY *key)
 {
 	unsigned char *p = NULL;
 	int n = i2d_PUBKEY(key, &p);
 
-	if (n <= 0)
-		return dk_error_set(DK_EINVALID, "cannot encode public key");
-	out->data = malloc((size_t)n);
-	if (!out->data) {
-		OPENSSL_free(p);
-		return dk_error_set(DK_ENOMEM, "out of memory");
-	}
-	memcpy(out->data, p, (size_t)n);
-	out->len = (size_t)n;
-	OPENSSL_free(p);
-	return 0;
+	return own_der(out, p, n, "public key");
 }
 
 static const EVP_MD *
@@ -376,17 +317,5 @@ sg_cert_der(sg_buf *out, X509 *cert)
 	unsigned char *p = NULL;
 	int n = i2d_X509(cert, &p);
 
-	out->data = NULL;
-	out->len = 0;
-	if (n <= 0)
-		return dk_error_set(DK_EINVALID, "cannot encode certificate");
-	out->data = malloc((size_t)n);
-	if (!out->data) {
-		OPENSSL_free(p);
-		return dk_error_set(DK_ENOMEM, "out of memory");
-	}
-	memcpy(out->data, p, (size_t)n);
-	out->len = (size_t)n;
-	OPENSSL_free(p);
-	return 0;
+	return own_der(out, p, n, "certificate");
 }
