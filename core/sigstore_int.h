@@ -198,6 +198,10 @@ int sg_tsa_verify(const dk_sigstore_root *root, const unsigned char *der, size_t
 	const unsigned char *data, size_t data_len, int64_t *out_time, char *why, size_t why_len);
 int sg_verify_chain(sg_ctx *c, X509 **issuer_out);
 int sg_verify_sct(sg_ctx *c, X509 *issuer);
+/* RFC 6962 precertificate TBS of a leaf: from its DER (0, or -1 when not the plain
+ * shape), or by OpenSSL re-encoding a copy (the fallback). */
+int sg_precert_tbs_der(sg_buf *out, const unsigned char *der, size_t len);
+int sg_precert_tbs_x509(sg_buf *out, X509 *leaf);
 int sg_verify_identity(sg_ctx *c, char **identity_out, char **issuer_out);
 int sg_chain_cache_clear(void);
 /* Memo of verified signatures over CA and TSA certificates; successes only. */
