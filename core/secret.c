@@ -63,21 +63,19 @@ dk_base64url_encode(char **out, const unsigned char *data, size_t len)
 	return 0;
 }
 
-static int
-b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+' || c == '-')
-		return 62;
-	if (c == '/' || c == '_')
-		return 63;
-	return -1;
-}
+/* 1 + the sextet of each byte of either alphabet; 65 '=', 66 '\r' or '\n', 0 any other. */
+static const unsigned char b64_table[256] = {
+	['A'] = 1, ['B'] = 2, ['C'] = 3, ['D'] = 4, ['E'] = 5, ['F'] = 6, ['G'] = 7, ['H'] = 8,
+	['I'] = 9, ['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14, ['O'] = 15,
+	['P'] = 16, ['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22,
+	['W'] = 23, ['X'] = 24, ['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28, ['c'] = 29,
+	['d'] = 30, ['e'] = 31, ['f'] = 32, ['g'] = 33, ['h'] = 34, ['i'] = 35, ['j'] = 36,
+	['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40, ['o'] = 41, ['p'] = 42, ['q'] = 43,
+	['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48, ['w'] = 49, ['x'] = 50,
+	['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56, ['4'] = 57,
+	['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['+'] = 63, ['/'] = 64,
+	['-'] = 63, ['_'] = 64, ['='] = 65, ['\r'] = 66, ['\n'] = 66,
+};
 
 /*
  * Standard or URL-safe alphabet; padding optional, but when present complete: '='
@@ -101,27 +99,27 @@ dk_base64_decode_n(unsigned char **out, size_t *out_len, const char *text, size_
 	if (!buf)
 		return dk_error_set(DK_ENOMEM, "out of memory");
 	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)text[i];
-		int v;
+		int v = b64_table[(unsigned char)text[i]] - 1;
 
-		/* Line-wrapped base64 (the `base64` tool; Go's decoder skips \r and \n). */
-		if ((flags & DK_BASE64_LINES) && (c == '\n' || c == '\r'))
+		if (v >= 0 && v < 64 && !pad) {
+			acc = acc << 6 | (uint32_t)v;
+			bits += 6;
+			n++;
+			if (bits >= 8) {
+				bits -= 8;
+				buf[o++] = (unsigned char)(acc >> bits);
+			}
 			continue;
-		if (c == '=') {
+		}
+		if (v == 64) {
 			pad++;
 			continue;
 		}
-		if (pad || (v = b64_value(c)) < 0) {
-			free(buf);
-			return dk_error_set(DK_EINVALID, "%s: invalid base64", what);
-		}
-		acc = acc << 6 | (uint32_t)v;
-		bits += 6;
-		n++;
-		if (bits >= 8) {
-			bits -= 8;
-			buf[o++] = (unsigned char)(acc >> bits);
-		}
+		/* Line-wrapped base64 (the `base64` tool; Go's decoder skips \r and \n). */
+		if (v == 65 && (flags & DK_BASE64_LINES))
+			continue;
+		free(buf);
+		return dk_error_set(DK_EINVALID, "%s: invalid base64", what);
 	}
 	if (pad > 2) {
 		free(buf);

@@ -1,4 +1,5 @@
 #include <ctype.h>
+#include <pthread.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -73,10 +74,37 @@ sg_digest_parse(unsigned char out[32], const char *digest)
 	return 0;
 }
 
+/*
+ * Digests fetched from the provider once per process: EVP_sha256() and friends are
+ * looked up again on every EVP_Digest/EVP_DigestVerifyInit, ~15 times per
+ * verification. Kept until exit (reachable, not a leak).
+ */
+static EVP_MD *md_sha256, *md_sha384, *md_sha512;
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+
+static void
+md_fetch(void)
+{
+	md_sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+	md_sha384 = EVP_MD_fetch(NULL, "SHA2-384", NULL);
+	md_sha512 = EVP_MD_fetch(NULL, "SHA2-512", NULL);
+}
+
+static const EVP_MD *
+md_get(int bits)
+{
+	pthread_once(&md_once, md_fetch);
+	if (bits == 384)
+		return md_sha384 ? md_sha384 : EVP_sha384();
+	if (bits == 512)
+		return md_sha512 ? md_sha512 : EVP_sha512();
+	return md_sha256 ? md_sha256 : EVP_sha256();
+}
+
 void
 sg_sha256(unsigned char out[32], const void *data, size_t len)
 {
-	EVP_Digest(data, len, out, NULL, EVP_sha256(), NULL);
+	EVP_Digest(data, len, out, NULL, md_get(256), NULL);
 }
 
 int
@@ -218,8 +246,8 @@ key_md(EVP_PKEY *key)
 	if (EVP_PKEY_is_a(key, "ED25519"))
 		return NULL;
 	if (EVP_PKEY_is_a(key, "EC") && EVP_PKEY_get_bits(key) > 256)
-		return EVP_PKEY_get_bits(key) > 384 ? EVP_sha512() : EVP_sha384();
-	return EVP_sha256();
+		return md_get(EVP_PKEY_get_bits(key) > 384 ? 512 : 384);
+	return md_get(256);
 }
 
 int
@@ -236,8 +264,8 @@ sg_verify_sig(EVP_PKEY *key, const unsigned char *msg, size_t msg_len,
 		ok = 1;
 	/* Clients sign with P-384 keys over SHA-256 too (sigstore-python's messageDigest
 	 * is always SHA2_256); both hashes are sound, so accept either. */
-	if (!ok && key_md(key) != EVP_sha256() && key_md(key) != NULL && EVP_MD_CTX_reset(md) == 1 &&
-	    EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key) == 1 &&
+	if (!ok && key_md(key) != md_get(256) && key_md(key) != NULL && EVP_MD_CTX_reset(md) == 1 &&
+	    EVP_DigestVerifyInit(md, NULL, md_get(256), NULL, key) == 1 &&
 	    EVP_DigestVerify(md, sig, sig_len, msg, msg_len) == 1)
 		ok = 1;
 	EVP_MD_CTX_free(md);
@@ -258,7 +286,7 @@ sg_verify_prehash(EVP_PKEY *key, const unsigned char digest[32],
 	if (!pc)
 		return 0;
 	if (EVP_PKEY_verify_init(pc) == 1 &&
-	    EVP_PKEY_CTX_set_signature_md(pc, EVP_sha256()) == 1 &&
+	    EVP_PKEY_CTX_set_signature_md(pc, md_get(256)) == 1 &&
 	    (!EVP_PKEY_is_a(key, "RSA") || EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PADDING) == 1) &&
 	    EVP_PKEY_verify(pc, sig, sig_len, digest, 32) == 1)
 		ok = 1;
