@@ -90,7 +90,7 @@ escape_unsupported(char e, int in_class)
 	if (e == 'R')
 		return "\\R";
 	if ((e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z')) {
-		if (!strchr("afnrtvdDsSwWbBAzpPxQE", e))
+		if (!strchr("afnrtvdDsSwWbBAzpPx", e))
 			return "PCRE-only escapes";
 		if (in_class && strchr("bBAz", e))
 			return "assertions inside a class";

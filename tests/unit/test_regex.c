@@ -121,7 +121,7 @@ rejects_what_re2_rejects(void **state)
 	static const char *const bad[] = {
 		"(?=x)", "(?!x)", "(?<=x)y", "(?<!x)y", "(a)\\1", "(?>a)", "a*+", "a++", "a?+",
 		"(?R)", "(?(1)a|b)", "\\C", "\\K", "\\G", "\\Z", "\\R", "\\h", "\\X", "\\N",
-		"(*UTF)a", "(?|a)", "(?#c)", "(?x)a b", "a{1001}", "\\e", "(", "[a",
+		"(*UTF)a", "(?|a)", "(?#c)", "(?x)a b", "a{1001}", "\\e", "\\E", "(", "[a",
 	};
 	dk_regex *re = NULL;
 
