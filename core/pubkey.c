@@ -5,6 +5,7 @@
 
 #include <openssl/bio.h>
 #include <openssl/core_names.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
@@ -56,15 +57,12 @@ describe(EVP_PKEY *pk, dk_pubkey_info *info, const char *source)
 }
 
 int
-dk_pubkey_parse_all(dk_pubkey_info **out, size_t *count, const char *text, const char *source)
+dk_pubkey_each(const char *text, const char *source, dk_pubkey_fn fn, void *arg)
 {
-	dk_pubkey_info *list = NULL;
-	size_t n = 0;
 	BIO *bio = NULL;
+	size_t n = 0;
 	int rc = 0;
 
-	*out = NULL;
-	*count = 0;
 	if (!(bio = BIO_new_mem_buf(text, -1)))
 		return dk_error_set(DK_ENOMEM, "out of memory");
 	for (;;) {
@@ -73,24 +71,18 @@ dk_pubkey_parse_all(dk_pubkey_info **out, size_t *count, const char *text, const
 		long len = 0;
 		const unsigned char *p;
 		EVP_PKEY *pk;
-		dk_pubkey_info *grown;
+		dk_pubkey_info info;
 
 		if (!PEM_read_bio(bio, &name, &header, &data, &len))
 			break;
 		p = data;
 		pk = strcmp(name, "PUBLIC KEY") == 0 ? d2i_PUBKEY(NULL, &p, len) : NULL;
-		if (!pk) {
+		memset(&info, 0, sizeof(info));
+		if (!pk)
 			rc = dk_error_set(DK_EINVALID, "%s: PEM block \"%s\" is not a public key "
 					  "(expected -----BEGIN PUBLIC KEY-----)", source, name);
-		} else if (!(grown = realloc(list, (n + 1) * sizeof(*list)))) {
-			rc = dk_error_set(DK_ENOMEM, "out of memory");
-		} else {
-			list = grown;
-			memset(&list[n], 0, sizeof(*list));
-			rc = describe(pk, &list[n], source);
-			if (rc == 0)
-				n++;
-		}
+		else if ((rc = describe(pk, &info, source)) == 0 && (rc = fn(arg, pk, &info)) == 0)
+			n++;
 		EVP_PKEY_free(pk);
 		OPENSSL_free(name);
 		OPENSSL_free(header);
@@ -102,12 +94,43 @@ dk_pubkey_parse_all(dk_pubkey_info **out, size_t *count, const char *text, const
 		rc = dk_error_set(DK_EINVALID, "%s: no PEM public key found", source);
 done:
 	BIO_free(bio);
-	if (rc < 0) {
-		free(list);
+	ERR_clear_error();
+	return rc;
+}
+
+typedef struct {
+	dk_pubkey_info *list;
+	size_t n;
+} info_list;
+
+static int
+add_info(void *arg, EVP_PKEY *key, const dk_pubkey_info *info)
+{
+	info_list *l = arg;
+	dk_pubkey_info *grown = realloc(l->list, (l->n + 1) * sizeof(*grown));
+
+	(void)key;
+	if (!grown)
+		return dk_error_set(DK_ENOMEM, "out of memory");
+	l->list = grown;
+	l->list[l->n++] = *info;
+	return 0;
+}
+
+int
+dk_pubkey_parse_all(dk_pubkey_info **out, size_t *count, const char *text, const char *source)
+{
+	info_list l = { NULL, 0 };
+	int rc;
+
+	*out = NULL;
+	*count = 0;
+	if ((rc = dk_pubkey_each(text, source, add_info, &l)) < 0) {
+		free(l.list);
 		return rc;
 	}
-	*out = list;
-	*count = n;
+	*out = l.list;
+	*count = l.n;
 	return 0;
 }
 

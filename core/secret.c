@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,19 +26,30 @@ struct dk_secret_box {
 	unsigned char key[KEY_LEN];
 };
 
+/* The one base64 code of the tree (secrets, webhooks, Sigstore bundles and keys). */
+int
+dk_base64_encode(char **out, const unsigned char *data, size_t len)
+{
+	*out = NULL;
+	if (len > (size_t)INT32_MAX / 2)
+		return dk_error_set(DK_EINVALID, "base64: input of %zu bytes is too large", len);
+	*out = malloc(4 * ((len + 2) / 3) + 1);
+	if (!*out)
+		return dk_error_set(DK_ENOMEM, "out of memory");
+	EVP_EncodeBlock((unsigned char *)*out, data, (int)len);
+	return 0;
+}
+
 int
 dk_base64url_encode(char **out, const unsigned char *data, size_t len)
 {
-	size_t cap = 4 * ((len + 2) / 3) + 1, n;
+	size_t n;
 	char *buf;
+	int rc;
 
-	*out = NULL;
-	if (len > (size_t)INT32_MAX)
-		return dk_error_set(DK_EINVALID, "base64: input of %zu bytes is too large", len);
-	buf = malloc(cap);
-	if (!buf)
-		return dk_error_set(DK_ENOMEM, "out of memory");
-	n = (size_t)EVP_EncodeBlock((unsigned char *)buf, data, (int)len);
+	if ((rc = dk_base64_encode(&buf, data, len)) < 0)
+		return rc;
+	n = strlen(buf);
 	while (n > 0 && buf[n - 1] == '=')
 		n--;
 	buf[n] = '\0';
@@ -51,66 +63,81 @@ dk_base64url_encode(char **out, const unsigned char *data, size_t len)
 	return 0;
 }
 
-static int
-is_b64_char(char c)
+/* 1 + the sextet of each byte of either alphabet; 65 '=', 66 '\r' or '\n', 0 any other. */
+static const unsigned char b64_table[256] = {
+	['A'] = 1, ['B'] = 2, ['C'] = 3, ['D'] = 4, ['E'] = 5, ['F'] = 6, ['G'] = 7, ['H'] = 8,
+	['I'] = 9, ['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14, ['O'] = 15,
+	['P'] = 16, ['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22,
+	['W'] = 23, ['X'] = 24, ['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28, ['c'] = 29,
+	['d'] = 30, ['e'] = 31, ['f'] = 32, ['g'] = 33, ['h'] = 34, ['i'] = 35, ['j'] = 36,
+	['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40, ['o'] = 41, ['p'] = 42, ['q'] = 43,
+	['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48, ['w'] = 49, ['x'] = 50,
+	['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56, ['4'] = 57,
+	['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['+'] = 63, ['/'] = 64,
+	['-'] = 63, ['_'] = 64, ['='] = 65, ['\r'] = 66, ['\n'] = 66,
+};
+
+/*
+ * Standard or URL-safe alphabet; padding optional, but when present complete: '='
+ * only at the end, at most two, filling a whole quantum. Anything else (a stray
+ * character, a truncated quantum) is refused rather than decoded partially.
+ */
+int
+dk_base64_decode_n(unsigned char **out, size_t *out_len, const char *text, size_t len,
+	unsigned int flags, const char *what)
 {
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-	       c == '+' || c == '/' || c == '-' || c == '_';
+	unsigned char *buf;
+	size_t n = 0, pad = 0, o = 0;
+	uint32_t acc = 0;
+	int bits = 0;
+
+	*out = NULL;
+	*out_len = 0;
+	if (len > (size_t)INT32_MAX)
+		return dk_error_set(DK_EINVALID, "%s: too large", what);
+	buf = malloc(len / 4 * 3 + 3);
+	if (!buf)
+		return dk_error_set(DK_ENOMEM, "out of memory");
+	for (size_t i = 0; i < len; i++) {
+		int v = b64_table[(unsigned char)text[i]] - 1;
+
+		if (v >= 0 && v < 64 && !pad) {
+			acc = acc << 6 | (uint32_t)v;
+			bits += 6;
+			n++;
+			if (bits >= 8) {
+				bits -= 8;
+				buf[o++] = (unsigned char)(acc >> bits);
+			}
+			continue;
+		}
+		if (v == 64) {
+			pad++;
+			continue;
+		}
+		/* Line-wrapped base64 (the `base64` tool; Go's decoder skips \r and \n). */
+		if (v == 65 && (flags & DK_BASE64_LINES))
+			continue;
+		free(buf);
+		return dk_error_set(DK_EINVALID, "%s: invalid base64", what);
+	}
+	if (pad > 2) {
+		free(buf);
+		return dk_error_set(DK_EINVALID, "%s: invalid base64", what);
+	}
+	if (n % 4 == 1 || (pad && (n + pad) % 4 != 0)) {
+		free(buf);
+		return dk_error_set(DK_EINVALID, "%s: truncated base64", what);
+	}
+	*out = buf;
+	*out_len = o;
+	return 0;
 }
 
 int
 dk_base64_decode(unsigned char **out, size_t *out_len, const char *text)
 {
-	size_t len = strlen(text), data_len, pad, padded_len;
-	unsigned char *buf = NULL;
-	char *std = NULL;
-	int n, rc = 0;
-
-	*out = NULL;
-	*out_len = 0;
-	data_len = len;
-	while (data_len > 0 && text[data_len - 1] == '=')
-		data_len--;
-	/* '=' only at the end, at most two of them, and only to fill a whole quantum. */
-	if (len - data_len > 2 || (len != data_len && len % 4 != 0) || data_len % 4 == 1) {
-		rc = dk_error_set(DK_EINVALID, "base64: truncated or badly padded input");
-		goto done;
-	}
-	for (size_t i = 0; i < data_len; i++) {
-		if (!is_b64_char(text[i])) {
-			rc = dk_error_set(DK_EINVALID, "base64: invalid character at offset %zu", i);
-			goto done;
-		}
-	}
-	if (data_len > (size_t)INT32_MAX / 2) {
-		rc = dk_error_set(DK_EINVALID, "base64: input too large");
-		goto done;
-	}
-	pad = (4 - data_len % 4) % 4;
-	padded_len = data_len + pad;
-	std = malloc(padded_len + 1);
-	buf = malloc(padded_len / 4 * 3 + 1);
-	if (!std || !buf) {
-		rc = dk_error_set(DK_ENOMEM, "out of memory");
-		goto done;
-	}
-	for (size_t i = 0; i < data_len; i++)
-		std[i] = text[i] == '-' ? '+' : text[i] == '_' ? '/' : text[i];
-	memset(std + data_len, '=', pad);
-	std[padded_len] = '\0';
-	n = EVP_DecodeBlock(buf, (unsigned char *)std, (int)padded_len);
-	if (n < 0 || (size_t)n < pad) {
-		rc = dk_error_set(DK_EINVALID, "base64: invalid input");
-		goto done;
-	}
-	/* EVP_DecodeBlock counts the zero bytes the padding stands for. */
-	*out_len = (size_t)n - pad;
-	*out = buf;
-	buf = NULL;
-done:
-	free(std);
-	free(buf);
-	return rc;
+	return dk_base64_decode_n(out, out_len, text, strlen(text), 0, "base64 text");
 }
 
 int

@@ -12,10 +12,13 @@
 #include "sigstore_int.h"
 
 /*
- * Certificate signatures are memoised: the issuer's key, the certificate bytes and the
- * verdict never change, and a Fulcio leaf is checked under a P-384 intermediate whose
- * verify costs ~13 P-256 verifies. Re-verifying the same signature (retries,
- * promotion, the console re-checking a row) then costs a hash. Only successes are kept.
+ * Signatures over CA certificates are memoised: the issuer's key, the certificate bytes
+ * and the verdict never change, and the Fulcio intermediate is checked under a P-384
+ * root whose verify costs ~10 P-256 verifies. Only CA certificates (depth > 0 in a
+ * built chain: intermediates of the trusted root or of a shipped chain) and TSA
+ * certificates (long-lived trust material) are memoised; the signing certificate's own
+ * signature is verified on every call, as are the SCT, SET and inclusion proof. Only
+ * successes are kept.
  */
 #define CACHE_SLOTS 1024
 
@@ -75,10 +78,10 @@ sg_chain_cache_clear(void)
 }
 
 /* Replaces OpenSSL's internal_verify: the same signature and validity checks over the
- * built chain, with the memo above. The root's self-signature is not checked, as
- * OpenSSL does not by default. */
-int
-sg_verify_built_chain(X509_STORE_CTX *ctx)
+ * built chain, with the memo above from depth `memo_from` up. The root's self-signature
+ * is not checked, as OpenSSL does not by default. */
+static int
+verify_built_chain(X509_STORE_CTX *ctx, int memo_from)
 {
 	STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(ctx);
 	X509_VERIFY_PARAM *param = X509_STORE_CTX_get0_param(ctx);
@@ -93,15 +96,17 @@ sg_verify_built_chain(X509_STORE_CTX *ctx)
 		if (i + 1 < n || !(X509_get_extension_flags(x) & EXFLAG_SS)) {
 			EVP_PKEY *pk = X509_get0_pubkey(issuer);
 
-			cache_key(key, x, issuer);
-			if (!sg_memo_has(key)) {
+			if (i >= memo_from)
+				cache_key(key, x, issuer);
+			if (i < memo_from || !sg_memo_has(key)) {
 				if (!pk || X509_verify(x, pk) <= 0) {
 					X509_STORE_CTX_set_current_cert(ctx, x);
 					X509_STORE_CTX_set_error_depth(ctx, i);
 					X509_STORE_CTX_set_error(ctx, X509_V_ERR_CERT_SIGNATURE_FAILURE);
 					return 0;
 				}
-				sg_memo_put(key);
+				if (i >= memo_from)
+					sg_memo_put(key);
 			}
 		}
 		if (X509_cmp_time(X509_get0_notBefore(x), &at) > 0) {
@@ -118,6 +123,20 @@ sg_verify_built_chain(X509_STORE_CTX *ctx)
 		}
 	}
 	return 1;
+}
+
+/* Certificate chains of signatures: the signing certificate (depth 0) is never memoised. */
+static int
+verify_signing_chain(X509_STORE_CTX *ctx)
+{
+	return verify_built_chain(ctx, 1);
+}
+
+/* TSA chains: every certificate is trust material; the token signature is checked apart. */
+int
+sg_verify_built_chain(X509_STORE_CTX *ctx)
+{
+	return verify_built_chain(ctx, 0);
 }
 
 static void
@@ -149,7 +168,7 @@ verify_under(const sg_ca *ca, X509 *leaf, STACK_OF(X509) *extra, int64_t t, X509
 	}
 	if (X509_STORE_CTX_init(ctx, ca->store, leaf, untrusted) != 1)
 		goto done;
-	X509_STORE_CTX_set_verify(ctx, sg_verify_built_chain);
+	X509_STORE_CTX_set_verify(ctx, verify_signing_chain);
 	param = X509_STORE_CTX_get0_param(ctx);
 	X509_VERIFY_PARAM_set_time(param, (time_t)t);
 	X509_VERIFY_PARAM_set_depth(param, SG_MAX_CHAIN);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "diskops/error.h"
+#include "diskops/regex.h"
 #include "diskops/sigstore.h"
 
 /* Caps against hostile input: a bundle is a few KiB, a real one never nears these. */
@@ -143,10 +144,6 @@ int sg_set_bundle_parse(sg_tlog_entry *e, const char *json, size_t len);
 
 /* ---- verifier ---- */
 
-typedef struct sg_regex sg_regex;
-int sg_regex_compile(sg_regex **out, const char *pattern, const char *what);
-int sg_regex_match(const sg_regex *re, const char *subject, size_t len); /* 1, 0, <0 */
-void sg_regex_free(sg_regex *re);
 
 struct dk_sigstore_verifier {
 	dk_sigstore_root *owned_root;
@@ -156,10 +153,8 @@ struct dk_sigstore_verifier {
 	size_t n_keys;
 	char *identity;
 	char *issuer;
-	sg_regex *identity_re;
-	sg_regex *issuer_re;
-	char *identity_re_src;
-	char *issuer_re_src;
+	dk_regex *identity_re;   /* diskops/regex.h: the same RE2 semantics as platform set */
+	dk_regex *issuer_re;
 	dk_sigstore_tlog tlog;
 	int ignore_sct;
 };
@@ -203,9 +198,13 @@ int sg_tsa_verify(const dk_sigstore_root *root, const unsigned char *der, size_t
 	const unsigned char *data, size_t data_len, int64_t *out_time, char *why, size_t why_len);
 int sg_verify_chain(sg_ctx *c, X509 **issuer_out);
 int sg_verify_sct(sg_ctx *c, X509 *issuer);
+/* RFC 6962 precertificate TBS of a leaf: from its DER (0, or -1 when not the plain
+ * shape), or by OpenSSL re-encoding a copy (the fallback). */
+int sg_precert_tbs_der(sg_buf *out, const unsigned char *der, size_t len);
+int sg_precert_tbs_x509(sg_buf *out, X509 *leaf);
 int sg_verify_identity(sg_ctx *c, char **identity_out, char **issuer_out);
 int sg_chain_cache_clear(void);
-/* Memo of verified, immutable facts (certificate signatures, SCTs); successes only. */
+/* Memo of verified signatures over CA and TSA certificates; successes only. */
 int sg_memo_has(const unsigned char key[32]);
 void sg_memo_put(const unsigned char key[32]);
 int sg_verify_built_chain(X509_STORE_CTX *ctx);

@@ -131,19 +131,19 @@ cert_issuer(char **out, X509 *leaf)
 }
 
 static int
-matches(const char *exact, const sg_regex *re, const char *value)
+matches(const char *exact, const dk_regex *re, const char *value)
 {
 	if (exact)
 		return strcmp(exact, value) == 0;
-	return re && sg_regex_match(re, value, strlen(value)) == 1;
+	return re && dk_regex_match(re, value, strlen(value)) == 1;
 }
 
 int
 sg_verify_identity(sg_ctx *c, char **identity_out, char **issuer_out)
 {
 	const dk_sigstore_verifier *v = c->v;
-	const char *want = v->identity ? v->identity : v->identity_re_src;
-	const char *want_iss = v->issuer ? v->issuer : v->issuer_re_src;
+	const char *want = v->identity ? v->identity : v->identity_re ? dk_regex_pattern(v->identity_re) : "";
+	const char *want_iss = v->issuer ? v->issuer : v->issuer_re ? dk_regex_pattern(v->issuer_re) : "";
 	san_list s;
 	char *issuer = NULL;
 	int hit = -1, rc = 0;

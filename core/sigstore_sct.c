@@ -21,9 +21,11 @@ put_be(unsigned char *p, uint64_t v, int n)
 	}
 }
 
-/* The precertificate TBS: the leaf without its SCT list (and poison, if any). */
-static int
-precert_tbs(sg_buf *out, X509 *leaf)
+/* The precertificate TBS: the leaf without its SCT list (and poison, if any), by
+ * OpenSSL: a full copy of the certificate, re-encoded. The fallback for what the DER
+ * walk below does not take. */
+int
+sg_precert_tbs_x509(sg_buf *out, X509 *leaf)
 {
 	X509 *dup = X509_dup(leaf);
 	unsigned char *p = NULL;
@@ -46,6 +48,148 @@ precert_tbs(sg_buf *out, X509 *leaf)
 	out->len = (size_t)n;
 	OPENSSL_free(p);
 	return out->data ? 0 : -1;
+}
+
+/* One DER TLV at p: header length, or -1 (not minimal DER, or past the end). */
+static int
+der_tlv(const unsigned char *p, size_t avail, unsigned char *tag, size_t *clen)
+{
+	size_t len = 0, n;
+
+	if (avail < 2 || (p[0] & 0x1f) == 0x1f)
+		return -1;
+	*tag = p[0];
+	if (p[1] < 0x80) {
+		len = p[1];
+		n = 0;
+	} else {
+		n = p[1] & 0x7f;
+		if (n == 0 || n > 3 || avail < 2 + n || p[2] == 0)
+			return -1;
+		for (size_t i = 0; i < n; i++)
+			len = len << 8 | p[2 + i];
+		if (len < 0x80)
+			return -1;
+	}
+	if (len > avail - 2 - n)
+		return -1;
+	*clen = len;
+	return (int)(2 + n);
+}
+
+static size_t
+der_hdr_len(size_t len)
+{
+	return len < 0x80 ? 2 : len < 0x100 ? 3 : len < 0x10000 ? 4 : 5;
+}
+
+static unsigned char *
+der_put_hdr(unsigned char *o, unsigned char tag, size_t len)
+{
+	size_t n = der_hdr_len(len) - 2;
+
+	*o++ = tag;
+	if (n == 0) {
+		*o++ = (unsigned char)len;
+		return o;
+	}
+	*o++ = (unsigned char)(0x80 | n);
+	for (size_t i = n; i > 0; i--)
+		*o++ = (unsigned char)(len >> (8 * (i - 1)));
+	return o;
+}
+
+/*
+ * The same from the certificate's own DER, without parsing it again: copy the
+ * TBSCertificate, dropping the Extension elements whose OID is the SCT list
+ * (1.3.6.1.4.1.11129.2.4.2) or the poison (.4.3), and re-write the three lengths that
+ * change ([3] extensions, its SEQUENCE, the TBS). This is what RFC 6962 §3.2 signs and
+ * what Go's x509.RemoveSCTList computes. -1 when the DER is not the plain shape
+ * (the caller then falls back to OpenSSL).
+ */
+int
+sg_precert_tbs_der(sg_buf *out, const unsigned char *der, size_t len)
+{
+	static const unsigned char sct_oid[] = { 0x06, 0x0a, 0x2b, 0x06, 0x01, 0x04, 0x01, 0xd6, 0x79, 0x02, 0x04 };
+	const unsigned char *tbs, *body, *end, *ext = NULL, *p;
+	size_t clen, tbs_len, ext_len = 0, exts_len, kept = 0, new_exts, new_tbs, before, after;
+	unsigned char tag, *keep = NULL, *w;
+	int h, tbs_h;
+
+	out->data = NULL;
+	out->len = 0;
+	if ((h = der_tlv(der, len, &tag, &clen)) < 0 || tag != 0x30)
+		return -1;
+	tbs = der + h;
+	if ((tbs_h = der_tlv(tbs, clen, &tag, &tbs_len)) < 0 || tag != 0x30)
+		return -1;
+	body = tbs + tbs_h;
+	end = body + tbs_len;
+	/* Find [3] (the extensions) among the TBS elements. */
+	for (p = body; p < end; p += (size_t)h + clen) {
+		if ((h = der_tlv(p, (size_t)(end - p), &tag, &clen)) < 0)
+			return -1;
+		if (tag == 0xa3) {
+			if (ext)
+				return -1;
+			ext = p;
+			ext_len = (size_t)h + clen;
+		}
+	}
+	if (!ext)
+		return -1;
+	/* [3] { SEQUENCE OF Extension } exactly. */
+	h = der_tlv(ext, ext_len, &tag, &clen);
+	p = ext + h;
+	if ((h = der_tlv(p, clen, &tag, &exts_len)) < 0 || tag != 0x30 || (size_t)h + exts_len != clen)
+		return -1;
+	p += h;
+	if (!(keep = malloc(exts_len ? exts_len : 1)))
+		return -1;
+	for (const unsigned char *e = p; e < p + exts_len;) {
+		size_t el, ol;
+		int eh = der_tlv(e, (size_t)(p + exts_len - e), &tag, &el), oh;
+
+		if (eh < 0 || tag != 0x30 || (oh = der_tlv(e + eh, el, &tag, &ol)) < 0 || tag != 0x06)
+			goto bad;
+		/* Keep all but the SCT list (...2.4.2) and the poison (...2.4.3). */
+		if (!((size_t)oh + ol == sizeof(sct_oid) + 1 && memcmp(e + eh, sct_oid, sizeof(sct_oid)) == 0 &&
+		      (e[eh + sizeof(sct_oid)] == 0x02 || e[eh + sizeof(sct_oid)] == 0x03))) {
+			memcpy(keep + kept, e, (size_t)eh + el);
+			kept += (size_t)eh + el;
+		}
+		e += (size_t)eh + el;
+	}
+	/* Nothing to drop, or nothing left: leave those to OpenSSL. */
+	if (kept == 0 || kept == exts_len)
+		goto bad;
+	new_exts = der_hdr_len(kept) + kept;
+	new_tbs = tbs_len - ext_len + der_hdr_len(new_exts) + new_exts;
+	before = (size_t)(ext - body);
+	after = tbs_len - before - ext_len;
+	if (!(out->data = malloc(der_hdr_len(new_tbs) + new_tbs)))
+		goto bad;
+	w = der_put_hdr(out->data, 0x30, new_tbs);
+	memcpy(w, body, before);
+	w = der_put_hdr(w + before, 0xa3, new_exts);
+	w = der_put_hdr(w, 0x30, kept);
+	memcpy(w, keep, kept);
+	memcpy(w + kept, ext + ext_len, after);
+	out->len = (size_t)(w + kept + after - out->data);
+	free(keep);
+	return 0;
+bad:
+	free(keep);
+	sg_buf_free(out);
+	return -1;
+}
+
+static int
+precert_tbs(sg_buf *out, const sg_buf *der, X509 *leaf)
+{
+	if (der->data && sg_precert_tbs_der(out, der->data, der->len) == 0)
+		return 0;
+	return sg_precert_tbs_x509(out, leaf);
 }
 
 static int
@@ -83,33 +227,12 @@ verify_one(SCT *sct, const sg_log *log, const sg_buf *tbs, const unsigned char i
 	return ok;
 }
 
-/* An SCT is a fact about (leaf, issuer key, log key): memoised like a certificate
- * signature. The log's validity window is still checked every time. */
-static void
-sct_memo_key(unsigned char out[32], X509 *leaf, const unsigned char issuer_hash[32], const sg_log *log)
-{
-	unsigned char *der = NULL;
-	int n = i2d_X509(leaf, &der);
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-
-	memset(out, 0, 32);
-	if (md && n > 0 && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1) {
-		EVP_DigestUpdate(md, "sct", 3);
-		EVP_DigestUpdate(md, issuer_hash, 32);
-		EVP_DigestUpdate(md, log->log_id, log->log_id_len);
-		EVP_DigestUpdate(md, der, (size_t)n);
-		EVP_DigestFinal_ex(md, out, NULL);
-	}
-	EVP_MD_CTX_free(md);
-	OPENSSL_free(der);
-}
-
 int
 sg_verify_sct(sg_ctx *c, X509 *issuer)
 {
 	STACK_OF(SCT) *scts = NULL;
 	sg_buf tbs = { 0 };
-	unsigned char issuer_hash[32], memo[32];
+	unsigned char issuer_hash[32];
 	const char *why = "signing certificate has no embedded SCT";
 	int rc = 0, good = 0;
 
@@ -147,19 +270,13 @@ sg_verify_sct(sg_ctx *c, X509 *issuer)
 			why = "SCT timestamp is outside the CT log key's validity";
 			continue;
 		}
-		sct_memo_key(memo, c->m->leaf, issuer_hash, log);
-		if (sg_memo_has(memo)) {
-			good = 1;
-			break;
-		}
 		/* The precertificate is rebuilt once, only when some SCT needs checking. */
-		if (!tbs.data && precert_tbs(&tbs, c->m->leaf) < 0) {
+		if (!tbs.data && precert_tbs(&tbs, &c->signer_der, c->m->leaf) < 0) {
 			why = "cannot rebuild the precertificate for the SCT";
 			goto done;
 		}
 		if (verify_one(sct, log, &tbs, issuer_hash)) {
 			good = 1;
-			sg_memo_put(memo);
 		} else {
 			why = "SCT signature invalid";
 		}

@@ -1,4 +1,5 @@
 #include <ctype.h>
+#include <pthread.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
+#include "diskops/secret.h"
 #include "sigstore_int.h"
 
 void
@@ -21,90 +23,23 @@ sg_buf_free(sg_buf *b)
 	b->len = 0;
 }
 
-/*
- * Strict standard base64 (padded), as protobuf-JSON and cosign write it. URL-safe
- * input is accepted too because the protobuf JSON mapping allows it; anything else
- * (truncated, stray characters) is refused rather than decoded partially.
- */
+/* Bundles may carry line-wrapped or URL-safe base64 (the protobuf JSON mapping allows
+ * it); dk_base64_decode_n refuses truncated or stray input rather than decode part. */
 int
 sg_b64_decode(sg_buf *out, const char *in, size_t len, const char *what)
 {
-	char *norm = NULL;
-	size_t pad = 0, n = 0;
-	int r, rc = 0;
-
-	out->data = NULL;
-	out->len = 0;
-	if (len > SG_MAX_INPUT)
+	if (len > SG_MAX_INPUT) {
+		out->data = NULL;
+		out->len = 0;
 		return dk_error_set(DK_EINVALID, "%s: too large", what);
-	norm = malloc(len + 4);
-	if (!norm)
-		return dk_error_set(DK_ENOMEM, "out of memory");
-	/* Line-wrapped base64 (the `base64` tool, Go's decoder skips \r and \n) is fine. */
-	n = 0;
-	for (size_t i = 0; i < len; i++) {
-		char ch = in[i];
-
-		if (ch == '\n' || ch == '\r')
-			continue;
-		if (ch == '-')
-			ch = '+';
-		else if (ch == '_')
-			ch = '/';
-		if (!(isalnum((unsigned char)ch) || ch == '+' || ch == '/' || ch == '=')) {
-			rc = dk_error_set(DK_EINVALID, "%s: invalid base64", what);
-			goto done;
-		}
-		norm[n++] = ch;
 	}
-	/* URL-safe encoders drop the padding; restore it, but never invent data. */
-	if (n % 4 == 1) {
-		rc = dk_error_set(DK_EINVALID, "%s: truncated base64", what);
-		goto done;
-	}
-	if (n % 4 != 0 && memchr(norm, '=', n) == NULL) {
-		while (n % 4 != 0)
-			norm[n++] = '=';
-	}
-	if (n % 4 != 0) {
-		rc = dk_error_set(DK_EINVALID, "%s: truncated base64", what);
-		goto done;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (norm[i] == '=' && i < n - 2) {
-			rc = dk_error_set(DK_EINVALID, "%s: invalid base64", what);
-			goto done;
-		}
-	}
-	if (n >= 1 && norm[n - 1] == '=')
-		pad++;
-	if (n >= 2 && norm[n - 2] == '=')
-		pad++;
-	out->data = malloc(n / 4 * 3 + 1);
-	if (!out->data) {
-		rc = dk_error_set(DK_ENOMEM, "out of memory");
-		goto done;
-	}
-	r = n ? EVP_DecodeBlock(out->data, (unsigned char *)norm, (int)n) : 0;
-	if (r < 0 || (size_t)r < pad) {
-		sg_buf_free(out);
-		rc = dk_error_set(DK_EINVALID, "%s: invalid base64", what);
-		goto done;
-	}
-	out->len = (size_t)r - pad;
-done:
-	free(norm);
-	return rc;
+	return dk_base64_decode_n(&out->data, &out->len, in, len, DK_BASE64_LINES, what);
 }
 
 int
 sg_b64_encode(char **out, const unsigned char *in, size_t len)
 {
-	*out = malloc(4 * ((len + 2) / 3) + 1);
-	if (!*out)
-		return dk_error_set(DK_ENOMEM, "out of memory");
-	EVP_EncodeBlock((unsigned char *)*out, in, (int)len);
-	return 0;
+	return dk_base64_encode(out, in, len);
 }
 
 void
@@ -139,10 +74,37 @@ sg_digest_parse(unsigned char out[32], const char *digest)
 	return 0;
 }
 
+/*
+ * Digests fetched from the provider once per process: EVP_sha256() and friends are
+ * looked up again on every EVP_Digest/EVP_DigestVerifyInit, ~15 times per
+ * verification. Kept until exit (reachable, not a leak).
+ */
+static EVP_MD *md_sha256, *md_sha384, *md_sha512;
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+
+static void
+md_fetch(void)
+{
+	md_sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+	md_sha384 = EVP_MD_fetch(NULL, "SHA2-384", NULL);
+	md_sha512 = EVP_MD_fetch(NULL, "SHA2-512", NULL);
+}
+
+static const EVP_MD *
+md_get(int bits)
+{
+	pthread_once(&md_once, md_fetch);
+	if (bits == 384)
+		return md_sha384 ? md_sha384 : EVP_sha384();
+	if (bits == 512)
+		return md_sha512 ? md_sha512 : EVP_sha512();
+	return md_sha256 ? md_sha256 : EVP_sha256();
+}
+
 void
 sg_sha256(unsigned char out[32], const void *data, size_t len)
 {
-	EVP_Digest(data, len, out, NULL, EVP_sha256(), NULL);
+	EVP_Digest(data, len, out, NULL, md_get(256), NULL);
 }
 
 int
@@ -252,23 +214,30 @@ sg_pubkey_parse(EVP_PKEY **out, const unsigned char *der, size_t len)
 	return dk_error_set(DK_EINVALID, "public key is not DER SubjectPublicKeyInfo");
 }
 
+/* An i2d_* result as an sg_buf (one copy out of OpenSSL's allocator). */
+static int
+own_der(sg_buf *out, unsigned char *p, int n, const char *what)
+{
+	out->data = NULL;
+	out->len = 0;
+	if (n <= 0)
+		return dk_error_set(DK_EINVALID, "cannot encode %s", what);
+	out->data = malloc((size_t)n);
+	if (out->data) {
+		memcpy(out->data, p, (size_t)n);
+		out->len = (size_t)n;
+	}
+	OPENSSL_free(p);
+	return out->data ? 0 : dk_error_set(DK_ENOMEM, "out of memory");
+}
+
 int
 sg_pubkey_spki(sg_buf *out, EVP_PKEY *key)
 {
 	unsigned char *p = NULL;
 	int n = i2d_PUBKEY(key, &p);
 
-	if (n <= 0)
-		return dk_error_set(DK_EINVALID, "cannot encode public key");
-	out->data = malloc((size_t)n);
-	if (!out->data) {
-		OPENSSL_free(p);
-		return dk_error_set(DK_ENOMEM, "out of memory");
-	}
-	memcpy(out->data, p, (size_t)n);
-	out->len = (size_t)n;
-	OPENSSL_free(p);
-	return 0;
+	return own_der(out, p, n, "public key");
 }
 
 static const EVP_MD *
@@ -277,8 +246,8 @@ key_md(EVP_PKEY *key)
 	if (EVP_PKEY_is_a(key, "ED25519"))
 		return NULL;
 	if (EVP_PKEY_is_a(key, "EC") && EVP_PKEY_get_bits(key) > 256)
-		return EVP_PKEY_get_bits(key) > 384 ? EVP_sha512() : EVP_sha384();
-	return EVP_sha256();
+		return md_get(EVP_PKEY_get_bits(key) > 384 ? 512 : 384);
+	return md_get(256);
 }
 
 int
@@ -295,8 +264,8 @@ sg_verify_sig(EVP_PKEY *key, const unsigned char *msg, size_t msg_len,
 		ok = 1;
 	/* Clients sign with P-384 keys over SHA-256 too (sigstore-python's messageDigest
 	 * is always SHA2_256); both hashes are sound, so accept either. */
-	if (!ok && key_md(key) != EVP_sha256() && key_md(key) != NULL && EVP_MD_CTX_reset(md) == 1 &&
-	    EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key) == 1 &&
+	if (!ok && key_md(key) != md_get(256) && key_md(key) != NULL && EVP_MD_CTX_reset(md) == 1 &&
+	    EVP_DigestVerifyInit(md, NULL, md_get(256), NULL, key) == 1 &&
 	    EVP_DigestVerify(md, sig, sig_len, msg, msg_len) == 1)
 		ok = 1;
 	EVP_MD_CTX_free(md);
@@ -317,7 +286,7 @@ sg_verify_prehash(EVP_PKEY *key, const unsigned char digest[32],
 	if (!pc)
 		return 0;
 	if (EVP_PKEY_verify_init(pc) == 1 &&
-	    EVP_PKEY_CTX_set_signature_md(pc, EVP_sha256()) == 1 &&
+	    EVP_PKEY_CTX_set_signature_md(pc, md_get(256)) == 1 &&
 	    (!EVP_PKEY_is_a(key, "RSA") || EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PADDING) == 1) &&
 	    EVP_PKEY_verify(pc, sig, sig_len, digest, 32) == 1)
 		ok = 1;
@@ -376,17 +345,5 @@ sg_cert_der(sg_buf *out, X509 *cert)
 	unsigned char *p = NULL;
 	int n = i2d_X509(cert, &p);
 
-	out->data = NULL;
-	out->len = 0;
-	if (n <= 0)
-		return dk_error_set(DK_EINVALID, "cannot encode certificate");
-	out->data = malloc((size_t)n);
-	if (!out->data) {
-		OPENSSL_free(p);
-		return dk_error_set(DK_ENOMEM, "out of memory");
-	}
-	memcpy(out->data, p, (size_t)n);
-	out->len = (size_t)n;
-	OPENSSL_free(p);
-	return 0;
+	return own_der(out, p, n, "certificate");
 }

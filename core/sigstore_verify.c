@@ -11,6 +11,7 @@
 #include <openssl/pem.h>
 
 #include "diskops/clock.h"
+#include "diskops/pubkey.h"
 #include "sigstore_int.h"
 
 int sg_dsse_pae(sg_buf *out, const char *type, const sg_buf *payload);
@@ -88,70 +89,39 @@ dk_sigstore_verifier_free(dk_sigstore_verifier *v)
 	free(v->key_spki);
 	free(v->identity);
 	free(v->issuer);
-	free(v->identity_re_src);
-	free(v->issuer_re_src);
-	sg_regex_free(v->identity_re);
-	sg_regex_free(v->issuer_re);
+	dk_regex_free(v->identity_re);
+	dk_regex_free(v->issuer_re);
 	free(v);
 }
 
+/* Trusted keys: parsed and checked (ECDSA P-256/P-384, RSA >= 2048, Ed25519) by
+ * dk_pubkey_each, the same code that validates keys at `platform set`. */
 static int
-check_key(EVP_PKEY *k)
+add_key(void *arg, EVP_PKEY *k, const dk_pubkey_info *info)
 {
-	if (EVP_PKEY_is_a(k, "ED25519"))
-		return 0;
-	if (EVP_PKEY_is_a(k, "RSA"))
-		return EVP_PKEY_get_bits(k) >= 2048 ? 0 :
-			dk_error_set(DK_EINVALID, "trusted key: RSA key of %d bits (minimum 2048)", EVP_PKEY_get_bits(k));
-	if (EVP_PKEY_is_a(k, "EC")) {
-		char curve[32] = "";
+	dk_sigstore_verifier *v = arg;
+	EVP_PKEY **keys;
+	sg_buf *spki;
 
-		EVP_PKEY_get_group_name(k, curve, sizeof(curve), NULL);
-		if (strcmp(curve, "prime256v1") == 0 || strcmp(curve, "secp384r1") == 0)
-			return 0;
-		return dk_error_set(DK_EINVALID, "trusted key: EC curve %s is not P-256 or P-384", curve);
-	}
-	return dk_error_set(DK_EINVALID, "trusted key: unsupported key type");
+	(void)info;
+	if (v->n_keys >= 64)
+		return dk_error_set(DK_EINVALID, "trusted keys: more than 64");
+	keys = realloc(v->keys, (v->n_keys + 1) * sizeof(*keys));
+	if (keys)
+		v->keys = keys;
+	spki = realloc(v->key_spki, (v->n_keys + 1) * sizeof(*spki));
+	if (spki)
+		v->key_spki = spki;
+	if (!keys || !spki || sg_pubkey_spki(&v->key_spki[v->n_keys], k) < 0 || EVP_PKEY_up_ref(k) != 1)
+		return dk_error_set(DK_ENOMEM, "out of memory");
+	v->keys[v->n_keys++] = k;
+	return 0;
 }
 
 static int
 load_keys(dk_sigstore_verifier *v, const char *pem)
 {
-	BIO *b = BIO_new_mem_buf(pem, -1);
-	EVP_PKEY *k;
-	int rc = 0;
-
-	if (!b)
-		return dk_error_set(DK_ENOMEM, "out of memory");
-	while ((k = PEM_read_bio_PUBKEY(b, NULL, NULL, NULL)) != NULL) {
-		EVP_PKEY **keys;
-		sg_buf *spki;
-
-		if ((rc = check_key(k)) < 0 || v->n_keys >= 64) {
-			EVP_PKEY_free(k);
-			if (rc == 0)
-				rc = dk_error_set(DK_EINVALID, "trusted keys: more than 64");
-			goto done;
-		}
-		keys = realloc(v->keys, (v->n_keys + 1) * sizeof(*keys));
-		if (keys)
-			v->keys = keys;
-		spki = realloc(v->key_spki, (v->n_keys + 1) * sizeof(*spki));
-		if (spki)
-			v->key_spki = spki;
-		if (!keys || !spki || sg_pubkey_spki(&v->key_spki[v->n_keys], k) < 0) {
-			EVP_PKEY_free(k);
-			rc = dk_error_set(DK_ENOMEM, "out of memory");
-			goto done;
-		}
-		v->keys[v->n_keys++] = k;
-	}
-	if (v->n_keys == 0)
-		rc = dk_error_set(DK_EINVALID, "trusted keys: no PEM PUBLIC KEY found");
-done:
-	BIO_free(b);
-	ERR_clear_error();
-	return rc;
+	return dk_pubkey_each(pem, "trusted key", add_key, v);
 }
 
 static int
@@ -186,15 +156,13 @@ dk_sigstore_verifier_new(dk_sigstore_verifier **out, const dk_sigstore_options *
 	}
 	if (o->trusted_keys && (rc = load_keys(v, o->trusted_keys)) < 0)
 		goto done;
-	if ((rc = dup_opt(&v->identity, o->identity)) < 0 || (rc = dup_opt(&v->issuer, o->issuer)) < 0 ||
-	    (rc = dup_opt(&v->identity_re_src, o->identity_regexp)) < 0 ||
-	    (rc = dup_opt(&v->issuer_re_src, o->issuer_regexp)) < 0)
+	if ((rc = dup_opt(&v->identity, o->identity)) < 0 || (rc = dup_opt(&v->issuer, o->issuer)) < 0)
 		goto done;
 	if (!v->identity && o->identity_regexp &&
-	    (rc = sg_regex_compile(&v->identity_re, o->identity_regexp, "identity")) < 0)
+	    (rc = dk_regex_compile(&v->identity_re, o->identity_regexp, "identity regexp")) < 0)
 		goto done;
 	if (!v->issuer && o->issuer_regexp &&
-	    (rc = sg_regex_compile(&v->issuer_re, o->issuer_regexp, "issuer")) < 0)
+	    (rc = dk_regex_compile(&v->issuer_re, o->issuer_regexp, "issuer regexp")) < 0)
 		goto done;
 	*out = v;
 	v = NULL;

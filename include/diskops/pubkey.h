@@ -20,6 +20,14 @@ typedef struct {
  */
 int dk_pubkey_parse_all(dk_pubkey_info **out, size_t *count, const char *text, const char *source);
 
+/*
+ * The same parse and checks, handing each accepted key to fn (borrowed: up-ref it to
+ * keep it). fn returns 0, or a negative DK_E* that stops the walk and is returned.
+ */
+struct evp_pkey_st;
+typedef int (*dk_pubkey_fn)(void *arg, struct evp_pkey_st *key, const dk_pubkey_info *info);
+int dk_pubkey_each(const char *text, const char *source, dk_pubkey_fn fn, void *arg);
+
 /* Reads a PEM file, checks it with dk_pubkey_parse_all and returns its text (caller frees). */
 int dk_pubkey_read_file(char **out, const char *path);
 

@@ -22,10 +22,17 @@ void dk_secret_preview(char out[DK_SECRET_PREVIEW_LEN + 1], const char *secret);
 /* Lower-case hex SHA-256 of the token into out (65 bytes). */
 void dk_secret_digest_hex(char out[65], const char *token);
 
+/* The tree's one base64 code. Standard base64, padded; caller frees. */
+int dk_base64_encode(char **out, const unsigned char *data, size_t len);
 /* base64url without padding; caller frees. */
 int dk_base64url_encode(char **out, const unsigned char *data, size_t len);
 /* Accepts base64url or standard base64, padded or not; caller frees *out. */
 int dk_base64_decode(unsigned char **out, size_t *out_len, const char *text);
+/* The same over len bytes; DK_BASE64_LINES also skips \r and \n (wrapped text). Errors
+ * read "<what>: invalid base64" or "<what>: truncated base64". Caller frees *out. */
+#define DK_BASE64_LINES 1u
+int dk_base64_decode_n(unsigned char **out, size_t *out_len, const char *text, size_t len,
+	unsigned int flags, const char *what);
 
 typedef struct dk_secret_box dk_secret_box;
 

@@ -10,4 +10,7 @@ echo "$c" | awk -v o="$o" -v n="$n" '
 	END {
 		printf "%-28s %8d verify/s  (openssl speed -seconds N ecdsap256, same run)\n", "openssl ecdsap256", o
 		printf "%-28s %8d verifications/s (keyless v0.3 bundle, node %s)\n", "@sigstore/verify 2.1", n, ENVIRON["NODE_VERSION"]
+		print "warm = verifier (root, log/CT/TSA keys, regexps) reused and the Fulcio intermediate / TSA"
+		print "       certificate signatures memoised; cold = that memo cleared before each call. Every call"
+		print "       parses the bundle and verifies the leaf signature, validity, SCT, identity, SET, proof."
 		print "targets: keyless >= 0.167 x openssl-verify, >= 20 x @sigstore/verify" }'

@@ -1,9 +1,21 @@
 /*
- * bench_verify SHARED_SIGSTORE_DIR [SECONDS] — single-threaded verifications per second:
+ * bench_verify SHARED_SIGSTORE_DIR [SECONDS [CASE ITERATIONS]] — single-threaded
+ * verifications per second:
  * (a) keyless v0.3 bundle (conformance happy-path-v0.3), (b) legacy keyless `.sig` layer
  * (containers/image, Jan 2023), (c) key-based bundle (conformance managed-key-happy-path).
- * "warm" reuses one verifier (parsed root, keys, regexps) and the certificate-signature
- * memo, as ingest does; "cold" clears the memo before every verification.
+ * "warm" reuses one verifier (parsed root, log/CT/TSA keys, regexps) and the memo of
+ * signatures over CA and TSA certificates (the Fulcio intermediate under its root), as
+ * ingest does; "cold" clears that memo before every verification. Nothing about the
+ * signature itself is cached: every call parses the bundle and verifies the signing
+ * certificate's signature, its validity, SCT, identity, the SET, the inclusion proof
+ * and checkpoint, i.e. what a new, never-seen bundle from the same CA and log costs.
+ *
+ * With CASE (keyless | legacy | key | p256 | p384) and ITERATIONS it runs exactly that
+ * many warm verifications of one case after one warm-up and prints nothing: the
+ * driver for `valgrind --tool=callgrind --toggle-collect=profile_loop`. p256 and p384
+ * are one bare ECDSA verify each (the artifact signature under the leaf's P-256 key;
+ * the leaf certificate signature under the P-384 Fulcio intermediate), the unit of
+ * the instruction counts in the README.
  */
 #include <jansson.h>
 #include <openssl/evp.h>
@@ -111,6 +123,49 @@ legacy_job(void *arg)
 	return rc;
 }
 
+typedef struct {
+	EVP_PKEY *key;
+	const unsigned char *msg;
+	size_t msg_len;
+	sg_buf sig;
+	X509 *cert;
+} ref_job;
+
+static int
+p256_job(void *arg)
+{
+	ref_job *r = arg;
+
+	return sg_verify_sig(r->key, r->msg, r->msg_len, r->sig.data, r->sig.len) == 1 ? 0 : -1;
+}
+
+static int
+p384_job(void *arg)
+{
+	ref_job *r = arg;
+
+	return X509_verify(r->cert, r->key) == 1 ? 0 : -1;
+}
+
+void profile_loop(verify_fn fn, void *arg, long iters);
+
+void __attribute__((noinline))
+profile_loop(verify_fn fn, void *arg, long iters)
+{
+	for (long i = 0; i < iters; i++)
+		fn(arg);
+}
+
+static void
+profile(verify_fn fn, void *arg, long iters)
+{
+	if (fn(arg) != 0) {
+		fprintf(stderr, "bench: the profiled case does not verify\n");
+		exit(1);
+	}
+	profile_loop(fn, arg, iters);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -170,6 +225,37 @@ main(int argc, char **argv)
 	c.bundle = slurp("sigstore-conformance/test/assets/bundle-verify/managed-key-happy-path/bundle.sigstore.json",
 		&c.len);
 	c.a = a.a;
+	if (argc > 4) {
+		const char *which = argv[3];
+		long iters = atol(argv[4]);
+		ref_job p256 = { 0 }, p384 = { 0 };
+		sg_material m;
+
+		if (strcmp(which, "keyless") == 0) {
+			profile(bundle_job, &a, iters);
+		} else if (strcmp(which, "legacy") == 0) {
+			profile(legacy_job, &b, iters);
+		} else if (strcmp(which, "key") == 0) {
+			profile(bundle_job, &c, iters);
+		} else if (strcmp(which, "p256") == 0 || strcmp(which, "p384") == 0) {
+			if (sg_bundle_parse(&m, a.bundle, a.len) < 0)
+				return 1;
+			p256.key = X509_get0_pubkey(m.leaf);
+			p256.msg = a.a.data;
+			p256.msg_len = a.a.len;
+			p256.sig = m.sig;
+			p384.cert = m.leaf;
+			p384.key = X509_get0_pubkey(sk_X509_value(a.v->root->cas[a.v->root->n_cas - 1].intermediates, 0));
+			if (strcmp(which, "p256") == 0)
+				profile(p256_job, &p256, iters);
+			else
+				profile(p384_job, &p384, iters);
+		} else {
+			fprintf(stderr, "bench: unknown case %s\n", which);
+			return 2;
+		}
+		return 0;
+	}
 	run("keyless-bundle-v0.3", bundle_job, &a, 0);
 	run("keyless-bundle-v0.3", bundle_job, &a, 1);
 	run("legacy-keyless", legacy_job, &b, 0);

@@ -15,6 +15,11 @@ fuzz-seeds:
 	@find $(DISKOPS_SHARED)/reference/sigstore -name '*.json' -o -name '*.sigstore' | while read -r f; do \
 	  for m in 0 1 2; do h=$$(printf '%s%s' "$$m" "$$f" | sha1sum | cut -c1-16); \
 	    { printf "\\$$(printf '%03o' $$m)"; cat "$$f"; } > $(FUZZ_BUILD)/corpus/$$h; done; done
+	@for f in $(DISKOPS_SHARED)/reference/sigstore/derived/legacy-cosign/*/certificate.pem; do \
+	  h=$$(printf '4%s' "$$f" | sha1sum | cut -c1-16); \
+	  { printf '\004'; openssl x509 -in "$$f" -outform der; } > $(FUZZ_BUILD)/corpus/$$h; done
+	@printf '\005^https://github\\.com/[a-z\\-]+/.+@refs/heads/main$$\000https://github.com/org/repo/.github/workflows/x.yml@refs/heads/main' \
+	  > $(FUZZ_BUILD)/corpus/regex-seed
 
 fuzz-sigstore: $(FUZZ_BUILD)/fuzz_sigstore fuzz-seeds
 	$(FUZZ_BUILD)/fuzz_sigstore -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \

@@ -1,13 +1,16 @@
 /*
  * libFuzzer target for the sigstore parsers and verifier (issue 4 "Bad input").
- * The first byte picks the entry point; the rest is the input. Any crash, leak or
+ * The first byte picks the entry point (0-3 bundles, layers, roots; 4 certificate DER
+ * for the SCT precertificate cut; 5 regexp \\0 subject); the rest is the input. Any crash, leak or
  * sanitizer report is a bug; a rejection is the expected outcome.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "diskops/regex.h"
 #include "diskops/sigstore.h"
+#include "../../core/sigstore_int.h"
 
 static dk_sigstore_verifier *keyless, *keyed;
 
@@ -47,7 +50,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(text, data + 1, size - 1);
 	text[size - 1] = '\0';
-	switch (data[0] % 4) {
+	switch (data[0] % 6) {
 	case 0:
 		dk_sigstore_verify_bundle(&r, keyless, text, size - 1, &a);
 		break;
@@ -74,6 +77,27 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		l.rekor_bundle = parts[3];
 		dk_sigstore_verify_legacy(&r, keyed, &l,
 			"sha256:0489474da8ea22426ece86ace6c1c0026ab2fd3cdfbbd62b7e94650266c37d9a");
+		break;
+	}
+	case 4: {
+		/* a certificate's DER: the SCT precertificate cut */
+		sg_buf tbs = { 0 };
+
+		if (sg_precert_tbs_der(&tbs, (const unsigned char *)text, size - 1) == 0)
+			sg_buf_free(&tbs);
+		break;
+	}
+	case 5: {
+		/* pattern \0 subject: the RE2-compatibility scan, PCRE2 compile and match */
+		dk_regex *re = NULL;
+		size_t plen = strlen(text);
+
+		if (dk_regex_compile(&re, text, "identity regexp") == 0) {
+			const char *subj = plen + 1 < size ? text + plen + 1 : "";
+
+			dk_regex_match(re, subj, plen + 1 < size ? size - 2 - plen : 0);
+			dk_regex_free(re);
+		}
 		break;
 	}
 	}

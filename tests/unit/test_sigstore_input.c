@@ -15,6 +15,7 @@
 #include "diskops/clock.h"
 #include "diskops/error.h"
 #include "diskops/sigstore.h"
+#include "../../core/sigstore_int.h"
 
 #define NOW 1790000000
 #define ID "https://ci.example/workflows/build.yml@refs/heads/main"
@@ -359,6 +360,45 @@ truncated_base64_and_oversized(void **state)
 	free(huge);
 }
 
+/* The SCT's precertificate TBS cut from the leaf's DER equals OpenSSL's re-encoding of
+ * a copy without the extension, and any damaged DER is refused (never read past). */
+static void
+precert_tbs_from_der(void **state)
+{
+	sg_material m;
+	sg_buf der = { 0 }, fast = { 0 }, slow = { 0 }, out = { 0 };
+	size_t len;
+	char *bundle = tu_sigstore_read(HAPPY, &len);
+
+	(void)state;
+	assert_int_equal(sg_bundle_parse(&m, bundle, len), 0);
+	assert_int_equal(sg_cert_der(&der, m.leaf), 0);
+	assert_int_equal(sg_precert_tbs_der(&fast, der.data, der.len), 0);
+	assert_int_equal(sg_precert_tbs_x509(&slow, m.leaf), 0);
+	assert_int_equal(fast.len, slow.len);
+	assert_memory_equal(fast.data, slow.data, fast.len);
+	for (size_t n = 0; n < der.len; n++) {
+		unsigned char *cut = malloc(n ? n : 1);
+
+		memcpy(cut, der.data, n);
+		assert_int_equal(sg_precert_tbs_der(&out, cut, n), -1);
+		free(cut);
+	}
+	for (size_t i = 0; i < der.len; i++) {
+		unsigned char save = der.data[i];
+
+		der.data[i] ^= 0x80;
+		if (sg_precert_tbs_der(&out, der.data, der.len) == 0)
+			sg_buf_free(&out);
+		der.data[i] = save;
+	}
+	sg_buf_free(&fast);
+	sg_buf_free(&slow);
+	sg_buf_free(&der);
+	sg_material_clear(&m);
+	free(bundle);
+}
+
 int
 main(void)
 {
@@ -369,6 +409,7 @@ main(void)
 		cmocka_unit_test(duplicate_keys_in_payload_rejected),
 		cmocka_unit_test(malformed_bundles_give_one_reason),
 		cmocka_unit_test(truncated_base64_and_oversized),
+		cmocka_unit_test(precert_tbs_from_der),
 	};
 
 	return cmocka_run_group_tests_name("sigstore_input", tests, NULL, NULL);
