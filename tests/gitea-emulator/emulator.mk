@@ -10,7 +10,7 @@ $(EMU_BIN): $(EMU_OBJ)
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $(EMU_OBJ) $(PKG_LIBS)
 
 tests: $(EMU_BIN)
-$(filter %/test_gitea%,$(UNIT_BIN) $(INTEG_BIN)): $(EMU_BIN)
+$(patsubst %.c,$(BUILD)/%,$(wildcard tests/*/test_gitea*.c)): $(EMU_BIN)
 
 gitea-emulator: $(EMU_BIN)
 .PHONY: gitea-emulator

@@ -604,8 +604,9 @@ usage(void)
 static void
 add_user(const char *spec)
 {
-	char *s = strdup(spec), *login = strtok(s, ":"), *token = strtok(NULL, ":");
-	char *password = strtok(NULL, ":"), *flag = strtok(NULL, ":");
+	char *s = strdup(spec), *rest = s;
+	char *login = strsep(&rest, ":"), *token = strsep(&rest, ":");
+	char *password = strsep(&rest, ":"), *flag = strsep(&rest, ":");
 	struct user *u;
 	struct token *t;
 
