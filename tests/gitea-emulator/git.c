@@ -21,7 +21,7 @@ extern char **environ;
  */
 static int
 spawn_capture(struct buf *out, const char *const *argv, const char *const *env,
-	      const void *input, size_t inlen)
+	      const void *input, size_t inlen, bool quiet)
 {
 	posix_spawn_file_actions_t fa;
 	int in[2], outp[2], status;
@@ -46,6 +46,9 @@ spawn_capture(struct buf *out, const char *const *argv, const char *const *env,
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
 	posix_spawn_file_actions_adddup2(&fa, outp[1], 1);
+	/* git's "fatal: path does not exist" is an answer here, not an error to show. */
+	if (quiet)
+		posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
 	if (posix_spawnp(&pid, argv[0], &fa, NULL, (char *const *)argv, envp) != 0) {
 		posix_spawn_file_actions_destroy(&fa);
 		free(envp);
@@ -120,7 +123,7 @@ git_run(struct buf *out, const char *gitdir, const void *input, size_t inlen,
 	for (size_t i = 0; args[i] && n < 31; i++)
 		argv[n++] = args[i];
 	argv[n] = NULL;
-	return spawn_capture(out, argv, env, input, inlen);
+	return spawn_capture(out, argv, env, input, inlen, true);
 }
 
 static void
@@ -196,9 +199,9 @@ git_commit_file(const struct repo *repo, const char *branch, const char *path,
 		goto done;
 	chomp(&blob);
 	snprintf(cacheinfo, sizeof(cacheinfo), "100644,%s,%s", blob.data, path);
-	if ((parent && spawn_capture(NULL, read, env, NULL, 0) != 0) ||
-	    spawn_capture(NULL, add, env, NULL, 0) != 0 ||
-	    spawn_capture(&tree, write, env, NULL, 0) != 0)
+	if ((parent && spawn_capture(NULL, read, env, NULL, 0, true) != 0) ||
+	    spawn_capture(NULL, add, env, NULL, 0, true) != 0 ||
+	    spawn_capture(&tree, write, env, NULL, 0, true) != 0)
 		goto done;
 	chomp(&tree);
 	ctree[1] = tree.data;
@@ -302,7 +305,7 @@ git_http(struct MHD_Connection *conn, const char *method, const char *url, const
 	if (ce)
 		env[n++] = enc;
 	env[n] = NULL;
-	if (spawn_capture(&out, argv, env, body, body_len) != 0 && out.len == 0) {
+	if (spawn_capture(&out, argv, env, body, body_len, false) != 0 && out.len == 0) {
 		buf_free(&out);
 		return plain(conn, 500, "git http-backend failed\n", false);
 	}

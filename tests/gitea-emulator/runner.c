@@ -62,18 +62,35 @@ add_step(struct job *job, const char *name, int64_t t)
 	s->completed = 0;
 }
 
+/* As act_runner does, secret values never reach the stored log: they become "***". */
 static void
-log_line(struct job *job, const char *line, size_t len)
+log_line(struct job *job, const char *line, size_t len, char **secrets)
 {
 	struct timespec ts;
 	struct tm tm;
 	char stamp[64];
+	const char *p = line, *end = line + len;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
 	buf_addf(&job->log, "%s.%07ldZ ", stamp, ts.tv_nsec / 100);
-	buf_add(&job->log, line, len);
+	while (p < end) {
+		size_t hit = 0;
+
+		for (size_t i = 0; secrets && secrets[i]; i++) {
+			size_t n = strlen(secrets[i]);
+
+			if (n && n <= (size_t)(end - p) && memcmp(p, secrets[i], n) == 0)
+				hit = n > hit ? n : hit;
+		}
+		if (hit) {
+			buf_add(&job->log, "***", 3);
+			p += hit;
+		} else {
+			buf_add(&job->log, p++, 1);
+		}
+	}
 	buf_add(&job->log, "\n", 1);
 }
 
@@ -98,6 +115,7 @@ env_add(char ***envp, size_t *n, const char *fmt, ...)
 struct job_ctx {
 	struct run *run;
 	char **envp;
+	char **secrets;         /* values to mask, NULL-terminated */
 	char *script;
 	size_t slot;
 };
@@ -163,7 +181,7 @@ job_thread(void *arg)
 						free(name);
 					}
 				}
-				log_line(job, pending.data, len);
+				log_line(job, pending.data, len, ctx->secrets);
 				memmove(pending.data, nl + 1, pending.len - len - 1);
 				pending.len -= len + 1;
 			}
@@ -176,9 +194,9 @@ job_thread(void *arg)
 		close(pipefd[0]);
 	pthread_mutex_lock(&emu.lock);
 	if (pending.len)
-		log_line(job, pending.data, pending.len);
+		log_line(job, pending.data, pending.len, ctx->secrets);
 	if (pid < 0)
-		log_line(job, "gitea-emulator: cannot start the runner script", 46);
+		log_line(job, "gitea-emulator: cannot start the runner script", 46, NULL);
 	{
 		int64_t t = now_unix();
 		int result = pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 ?
@@ -201,6 +219,9 @@ job_thread(void *arg)
 	for (size_t i = 0; ctx->envp[i]; i++)
 		free(ctx->envp[i]);
 	free(ctx->envp);
+	for (size_t i = 0; ctx->secrets[i]; i++)
+		free(ctx->secrets[i]);
+	free(ctx->secrets);
 	free(ctx->script);
 	free(ctx);
 	return NULL;
@@ -231,8 +252,11 @@ runner_start(struct run *run)
 	}
 	for (size_t i = 0; i < repo->nvars; i++)
 		env_add(&ctx->envp, &n, "%s=%s", repo->vars[i].name, repo->vars[i].value);
-	for (size_t i = 0; i < repo->nsecrets; i++)
+	ctx->secrets = calloc(repo->nsecrets + 1, sizeof(*ctx->secrets));
+	for (size_t i = 0; i < repo->nsecrets; i++) {
 		env_add(&ctx->envp, &n, "%s=%s", repo->secrets[i].name, repo->secrets[i].value);
+		ctx->secrets[i] = strdup(repo->secrets[i].value);
+	}
 	json_object_foreach(run->inputs, key, value) {
 		char *up = strdup(key);
 
