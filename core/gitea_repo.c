@@ -120,6 +120,26 @@ done:
 	return rc;
 }
 
+int
+dk_gitea_repo_enable_actions(dk_gitea *g, const char *owner, const char *repo)
+{
+	struct gitea_call call = { .method = "PATCH" };
+	char *path = gitea_repo_path(owner, repo, "%s", ""), what[300];
+	int rc;
+
+	if (!path || !(call.body = json_pack("{s:b}", "has_actions", 1))) {
+		rc = gitea_oom();
+		goto done;
+	}
+	snprintf(what, sizeof(what), "enable Actions on %s/%s", owner, repo);
+	rc = gitea_do(g, NULL, path, &call, (const long[]){ 200, 0 }, what, 0);
+	rc = rc < 0 ? rc : 0;
+done:
+	json_decref(call.body);
+	free(path);
+	return rc;
+}
+
 /* --- contents --- */
 
 void

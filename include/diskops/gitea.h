@@ -88,6 +88,9 @@ int dk_gitea_repo_create(dk_gitea *g, dk_gitea_repo **out, const char *owner,
 			 const dk_gitea_repo_spec *spec);
 void dk_gitea_repo_free(dk_gitea_repo *r);
 
+/* Turns the Actions unit on (PATCH has_actions) when a repo has it off. */
+int dk_gitea_repo_enable_actions(dk_gitea *g, const char *owner, const char *repo);
+
 typedef struct {
 	char *path, *sha;               /* sha: the blob sha PUT needs */
 	unsigned char *data;            /* decoded content, NUL-terminated for convenience */

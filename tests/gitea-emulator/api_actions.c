@@ -1,5 +1,6 @@
 /* Actions: workflows, dispatch, runs, jobs, logs (Range), secrets, variables, runners. */
 #include <ctype.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,6 +218,118 @@ h_dispatch(struct req *r)
 done:
 	free(sha);
 	free(yml);
+}
+
+/* --- tag pushes: on: push: tags: [patterns] --- */
+
+/* The patterns under "push:" → "tags:", inline ([a, b] or 'a') or as a "- x" list. */
+static size_t
+tag_patterns(const char *yml, char **out, size_t max)
+{
+	const char *push = strstr(yml, "push:"), *tags, *p;
+	size_t n = 0;
+
+	if (!push || !(tags = strstr(push, "tags:")))
+		return 0;
+	p = tags + 5;
+	p += strspn(p, " ");
+	if (*p && *p != '\n') {
+		/* inline: strip [ ] and quotes, split on commas */
+		size_t len = strcspn(p, "\n");
+		char *line = strndup(p, len), *save = NULL;
+
+		for (char *t = strtok_r(line, "[],", &save); t && n < max; t = strtok_r(NULL, "[],", &save)) {
+			t += strspn(t, " '\"");
+			t[strcspn(t, "'\"")] = '\0';
+			while (*t && t[strlen(t) - 1] == ' ')
+				t[strlen(t) - 1] = '\0';
+			if (*t)
+				out[n++] = strdup(t);
+		}
+		free(line);
+		return n;
+	}
+	while ((p = strchr(p, '\n')) && n < max) {
+		const char *item;
+		size_t len;
+
+		p++;
+		item = p + strspn(p, " ");
+		if (strncmp(item, "- ", 2) != 0)
+			break;
+		item += 2 + strspn(item + 2, " '\"");
+		len = strcspn(item, "'\"\n");
+		while (len && item[len - 1] == ' ')
+			len--;
+		out[n++] = strndup(item, len);
+	}
+	return n;
+}
+
+/*
+ * Called after a git push (lock held): every tag that is new or moved starts the
+ * workflows of its commit whose "on: push" lists a matching tags: pattern. Branch pushes
+ * start nothing here: the pipeline's builds are dispatched or tag-triggered.
+ */
+void
+push_triggers(struct repo *repo, const char *pusher)
+{
+	struct buf refs = { 0 };
+	const char *args[] = { "for-each-ref", "--format=%(refname) %(objectname) %(*objectname)",
+			       "refs/tags", NULL };
+	char *save = NULL;
+
+	git_run(&refs, repo->dir, NULL, 0, args);
+	for (char *line = refs.data ? strtok_r(refs.data, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char ref[512] = "", obj[64] = "", peeled[64] = "", *sha;
+		struct kv *known = NULL;
+		const char *dir;
+		struct buf files = { 0 };
+		char spec[700], *fsave = NULL;
+		const char *ls[] = { "ls-tree", "--name-only", spec, NULL };
+
+		if (sscanf(line, "%511s %63s %63s", ref, obj, peeled) < 2)
+			continue;
+		sha = peeled[0] ? peeled : obj;
+		for (size_t i = 0; i < repo->ntags; i++) {
+			if (strcmp(repo->tags[i].name, ref) == 0)
+				known = &repo->tags[i];
+		}
+		if (known && strcmp(known->value, sha) == 0)
+			continue;
+		if (known) {
+			free(known->value);
+			known->value = strdup(sha);
+		} else {
+			repo->tags = realloc(repo->tags, (repo->ntags + 1) * sizeof(*repo->tags));
+			known = &repo->tags[repo->ntags++];
+			memset(known, 0, sizeof(*known));
+			known->name = strdup(ref);
+			known->value = strdup(sha);
+		}
+		if (!(dir = workflow_dir(repo, sha)))
+			continue;
+		snprintf(spec, sizeof(spec), "%s:%s", sha, dir);
+		git_run(&files, repo->dir, NULL, 0, ls);
+		for (char *f = files.data ? strtok_r(files.data, "\n", &fsave) : NULL; f;
+		     f = strtok_r(NULL, "\n", &fsave)) {
+			char *yml = workflow_text(repo, sha, f), *pats[16];
+			size_t np = yml ? tag_patterns(yml, pats, 16) : 0;
+			bool match = false;
+
+			for (size_t i = 0; i < np; i++) {
+				match = match || fnmatch(pats[i], ref + 10, FNM_PATHNAME) == 0 ||
+					(strstr(pats[i], "**") && fnmatch(pats[i], ref + 10, 0) == 0);
+				free(pats[i]);
+			}
+			if (match)
+				runner_start(new_run(repo, f, ref, sha, "push", pusher, NULL, yml));
+			free(yml);
+		}
+		buf_free(&files);
+	}
+	buf_free(&refs);
 }
 
 /* --- runs and jobs --- */

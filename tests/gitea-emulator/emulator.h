@@ -78,6 +78,8 @@ struct repo {
 	size_t nsecrets, nvars;
 	char *reg_token;
 	int64_t next_run_number;
+	struct kv *tags;        /* tags seen (name = ref, value = commit), for push triggers */
+	size_t ntags;
 };
 
 struct step {
@@ -216,6 +218,9 @@ char *git_commit_file(const struct repo *repo, const char *branch, const char *p
 /* Serves /<owner>/<repo>.git/... through git http-backend. */
 enum MHD_Result git_http(struct MHD_Connection *conn, const char *method, const char *url,
 			 const char *body, size_t body_len);
+
+/* Starts the tag-triggered workflows of a push (emu.lock held). */
+void push_triggers(struct repo *repo, const char *pusher);
 
 /* --- runner.c --- */
 /* Starts a run's job when the repo has a runner script; otherwise it stays queued. */

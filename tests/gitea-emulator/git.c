@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,8 +25,11 @@ spawn_capture(struct buf *out, const char *const *argv, const char *const *env,
 	      const void *input, size_t inlen, bool quiet)
 {
 	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none, deflt;
 	int in[2], outp[2], status;
 	size_t nenv = 0, nextra = 0, off = 0;
+	int rc;
 	char **envp;
 	pid_t pid;
 
@@ -49,7 +53,19 @@ spawn_capture(struct buf *out, const char *const *argv, const char *const *env,
 	/* git's "fatal: path does not exist" is an answer here, not an error to show. */
 	if (quiet)
 		posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-	if (posix_spawnp(&pid, argv[0], &fa, NULL, (char *const *)argv, envp) != 0) {
+	/* Children get default signals, not our blocked SIGTERM and ignored SIGPIPE. */
+	posix_spawnattr_init(&attr);
+	sigemptyset(&none);
+	sigemptyset(&deflt);
+	sigaddset(&deflt, SIGPIPE);
+	sigaddset(&deflt, SIGTERM);
+	sigaddset(&deflt, SIGINT);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &deflt);
+	rc = posix_spawnp(&pid, argv[0], &fa, &attr, (char *const *)argv, envp);
+	posix_spawnattr_destroy(&attr);
+	if (rc != 0) {
 		posix_spawn_file_actions_destroy(&fa);
 		free(envp);
 		close(in[0]); close(in[1]); close(outp[0]); close(outp[1]);
@@ -337,5 +353,11 @@ git_http(struct MHD_Connection *conn, const char *method, const char *url, const
 	ret = MHD_queue_response(conn, status, resp);
 	MHD_destroy_response(resp);
 	buf_free(&out);
+	/* The POST of a push, not the ref advertisement before it. */
+	if (write && strcmp(method, "POST") == 0 && status == 200) {
+		pthread_mutex_lock(&emu.lock);
+		push_triggers(repo, user->login);
+		pthread_mutex_unlock(&emu.lock);
+	}
 	return ret;
 }

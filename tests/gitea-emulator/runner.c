@@ -30,6 +30,7 @@ struct active {
 
 static struct active *active;
 static size_t nactive;
+static bool stopping;
 
 char *
 runner_script_for(const struct repo *repo)
@@ -130,6 +131,7 @@ job_thread(void *arg)
 	posix_spawnattr_t attr;
 	const char *argv[] = { "/bin/sh", ctx->script, NULL };
 	struct buf pending = { 0 };
+	sigset_t none, deflt;
 	int pipefd[2] = { -1, -1 }, status = 0;
 	size_t step_start = job->log.len;
 	pid_t pid = -1;
@@ -140,9 +142,18 @@ job_thread(void *arg)
 		posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
 		posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
 		posix_spawnattr_init(&attr);
-		/* Its own process group, so stopping the emulator ends the whole script. */
-		posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+		/* Its own process group, so stopping the emulator ends the whole script; and
+		 * not our blocked SIGTERM or ignored SIGPIPE, which exec would pass on. */
+		sigemptyset(&none);
+		sigemptyset(&deflt);
+		sigaddset(&deflt, SIGPIPE);
+		sigaddset(&deflt, SIGTERM);
+		sigaddset(&deflt, SIGINT);
+		posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+					 POSIX_SPAWN_SETSIGDEF);
 		posix_spawnattr_setpgroup(&attr, 0);
+		posix_spawnattr_setsigmask(&attr, &none);
+		posix_spawnattr_setsigdefault(&attr, &deflt);
 		if (posix_spawn(&pid, argv[0], &fa, &attr, (char *const *)argv, ctx->envp) != 0)
 			pid = -1;
 		posix_spawn_file_actions_destroy(&fa);
@@ -151,6 +162,9 @@ job_thread(void *arg)
 	}
 	pthread_mutex_lock(&emu.lock);
 	active[ctx->slot].pid = pid;
+	/* Stopping began before the script existed: end it now. */
+	if (stopping && pid > 0)
+		kill(-pid, SIGTERM);
 	pthread_mutex_unlock(&emu.lock);
 	if (pid > 0) {
 		char chunk[4096];
@@ -298,6 +312,7 @@ runner_stop_all(void)
 	size_t n;
 
 	pthread_mutex_lock(&emu.lock);
+	stopping = true;
 	n = nactive;
 	for (size_t i = 0; i < n; i++) {
 		if (!active[i].done && active[i].pid > 0)

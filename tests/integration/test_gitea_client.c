@@ -188,6 +188,7 @@ repo_create_user_and_org(void **state)
 	assert_int_equal(dk_gitea_content_get(g, &c, "alice", "images", "README.md", "main"), 0);
 	dk_gitea_content_free(c);
 
+	assert_int_equal(dk_gitea_repo_enable_actions(g, "alice", "images"), 0);
 	spec.name = "fleet";
 	assert_int_equal(dk_gitea_repo_create(g, &r, "acme", &spec), 0);
 	assert_string_equal(r->full_name, "acme/fleet");
@@ -760,6 +761,55 @@ git_clone_and_push_over_http(void **state)
 	assert_int_equal(dk_gitea_content_get(g, &c, "alice", "build", "pushed.txt", NULL), 0);
 	assert_string_equal((char *)c->data, "from git\n");
 	dk_gitea_content_free(c);
+	/* A tag push starts the workflows whose "on: push" lists a matching tag pattern. */
+	emu_runner_script(E, "alice", "build", "echo \"tag build of $GITHUB_REF\"\n");
+	snprintf(file, sizeof(file), "%s/.gitea/workflows", clone);
+	{
+		const char *mk[] = { "mkdir", "-p", file, NULL };
+
+		assert_int_equal(tu_run(&r, mk, NULL, NULL), 0);
+		tu_run_result_free(&r);
+	}
+	snprintf(file, sizeof(file), "%s/.gitea/workflows/release.yml", clone);
+	assert_int_equal(tu_write_file(file, "on:\n  push:\n    tags:\n      - 'system-disk-image/v*'\n"
+				       "jobs:\n  release:\n    runs-on: amd64\n", 0644), 0);
+	{
+		const char *add[] = { "git", "-C", clone, "add", ".", NULL };
+		const char *commit[] = { "git", "-C", clone, "-c", "user.name=t", "-c",
+					 "user.email=t@example.com", "commit", "-qm", "release", NULL };
+		const char *tag[] = { "git", "-C", clone, "tag", "system-disk-image/v1.2.3", NULL };
+		const char *other[] = { "git", "-C", clone, "tag", "unrelated-tag", NULL };
+		const char *push[] = { "git", "-C", clone, "push", "-q", "origin", "main", "--tags",
+				       NULL };
+
+		assert_int_equal(tu_run(&r, add, NULL, NULL), 0);
+		tu_run_result_free(&r);
+		assert_int_equal(tu_run(&r, commit, NULL, NULL), 0);
+		tu_run_result_free(&r);
+		assert_int_equal(tu_run(&r, tag, NULL, NULL), 0);
+		tu_run_result_free(&r);
+		assert_int_equal(tu_run(&r, other, NULL, NULL), 0);
+		tu_run_result_free(&r);
+		assert_int_equal(tu_run(&r, push, NULL, NULL), 0);
+		tu_run_result_free(&r);
+	}
+	if (dk_gitea_has(g, DK_GITEA_RUNS_API)) {
+		dk_gitea_run_list *l = NULL;
+		dk_gitea_run_filter f = { .event = "push" };
+		dk_gitea_log_chunk *chunk = NULL;
+		int64_t job;
+
+		assert_int_equal(dk_gitea_run_list_get(g, &l, "alice", "build", &f), 0);
+		assert_int_equal(l->count, 1);
+		assert_string_equal(l->items[0].path, "release.yml@refs/tags/system-disk-image/v1.2.3");
+		assert_string_equal(l->items[0].head_branch, "");
+		job = first_job(g, "build", l->items[0].id);
+		emu_wait_job(E, job);
+		assert_int_equal(dk_gitea_job_log_read(g, &chunk, "alice", "build", job, 0), 0);
+		assert_contains(chunk->data, "tag build of refs/tags/system-disk-image/v1.2.3\n");
+		dk_gitea_log_chunk_free(chunk);
+		dk_gitea_run_list_free(l);
+	}
 	/* A bad token cannot push. */
 	snprintf(url, sizeof(url), "http://alice:wrong@127.0.0.1:%u/alice/build.git", E->port);
 	{
@@ -789,6 +839,54 @@ unknown_call_gets_501(void **state)
 	free(body);
 	assert_int_equal(emu_unknown_calls(E), 1);
 	/* Reset for the group check: this one was on purpose. */
+}
+
+static void
+emulator_refuses_routes_gitea_lacks(void **state)
+{
+	char *dir = tu_mkdtemp(), *swagger = tu_path(dir, "swagger.json"), *bin, exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	tu_run_result r;
+
+	(void)state;
+	assert_true(n > 0);
+	exe[n] = '\0';
+	*strrchr(exe, '/') = '\0';
+	*strrchr(exe, '/') = '\0';
+	assert_true(asprintf(&bin, "%s/gitea-emulator/gitea-emulator", exe) > 0);
+	/* A Gitea whose API has only /version: the emulator's own routes are drift. */
+	assert_int_equal(tu_write_file(swagger, "{\"paths\": {\"/version\": {\"get\": {}}}}", 0644), 0);
+	{
+		const char *argv[] = { bin, "--swagger", swagger, NULL };
+
+		assert_int_equal(tu_run(&r, argv, NULL, NULL), 1);
+		assert_contains(r.err, "is not in");
+		tu_run_result_free(&r);
+	}
+	tu_rmrf(dir);
+	free(dir);
+	free(swagger);
+	free(bin);
+}
+
+static void
+emulator_stops_cleanly_with_a_job_running(void **state)
+{
+	emu_t *e = emu_start("1.27", NULL);
+	dk_gitea *g = NULL;
+	dk_gitea_dispatch_result *res = NULL;
+
+	(void)state;
+	E = e;
+	assert_int_equal(dk_gitea_open(&g, e->url, EMU_ALICE), 0);
+	put_workflow(g, "build", "build.yml", workflow_yml);
+	emu_runner_script(e, "alice", "build", "echo started\nwhile :; do sleep 1; done\n");
+	assert_int_equal(dk_gitea_dispatch(g, &res, "alice", "build", "build.yml", NULL), 0);
+	dk_gitea_dispatch_result_free(res);
+	dk_gitea_free(g);
+	/* SIGTERM ends the job's script too, and the emulator exits 0. */
+	assert_int_equal(emu_stop(e), 0);
+	E = NULL;
 }
 
 /* --- 1.24 and 1.26 where they differ --- */
@@ -892,6 +990,8 @@ main(void)
 		cmocka_unit_test(gitea_down_is_io_error),
 		cmocka_unit_test(v124_has_no_runs_api),
 		cmocka_unit_test(v126_returns_run_id_and_reruns),
+		cmocka_unit_test(emulator_refuses_routes_gitea_lacks),
+		cmocka_unit_test(emulator_stops_cleanly_with_a_job_running),
 	};
 	int failed = 0;
 
