@@ -249,8 +249,7 @@ cmd_logs(struct cli *c, int argc, char **argv)
 			.payload = &l,
 		};
 
-		if (chunk->state == DK_GITEA_LOG_NOT_STARTED)
-			on_state(chunk->state, 0, -1, &l);
+		/* A job not started yet is reported by the follow's own first read. */
 		rc = dk_gitea_job_log_follow(g, &job, repo.owner, repo.name, id, chunk->next_offset,
 					     &fo);
 		flush_partial(&l);
