@@ -202,6 +202,20 @@ runs_list_and_show(void **state)
 	assert_contains(r.out, "Build image");
 	assert_contains(r.out, "Complete job");
 	tu_run_result_free(&r);
+	/* Cancel: no such API before Gitea 1.28, and diskops says so. Rerun: 1.26+. */
+	assert_int_equal(RUN(e, &r, "runs", "cancel", id), 2);
+	assert_contains(r.err, "has no API to cancel a run (it arrives in 1.28)");
+	tu_run_result_free(&r);
+	if (strcmp(version, "1.26") >= 0) {
+		assert_int_equal(RUN(e, &r, "runs", "rerun", id), 0);
+		assert_contains(r.out, "started again");
+		tu_run_result_free(&r);
+		emu_wait_job(E, job_of(e, run));
+	} else {
+		assert_int_equal(RUN(e, &r, "runs", "rerun", id), 2);
+		assert_contains(r.err, "needs Gitea 1.26 or newer; this server is 1.25.0");
+		tu_run_result_free(&r);
+	}
 	assert_int_equal(RUN(e, &r, "runs", "show", "99999", "--repo", "alice/build"), 3);
 	tu_run_result_free(&r);
 	assert_int_equal(RUN(e, &r, "runs", "show", "abc", "--repo", "alice/build"), 2);

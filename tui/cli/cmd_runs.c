@@ -348,3 +348,56 @@ done:
 	cli_repo_clear(&repo);
 	return rc;
 }
+
+/* rerun and cancel share their flags and their one RUN argument. */
+static int
+run_action(struct cli *c, int argc, char **argv, bool cancel)
+{
+	static const struct option opts[] = { CLI_GITEA_OPTIONS, CLI_COMMON_OPTIONS };
+	struct gitea_flags f = { 0 };
+	struct cli_repo repo = { 0 };
+	dk_gitea *g = NULL;
+	long long id;
+	char *end;
+	int rc;
+
+	if ((rc = cli_parse(c, argc, argv, opts, gitea_flag, &f)) != 0)
+		goto done;
+	if (argc - optind != 1) {
+		rc = cli_usage_error(c, "give exactly one RUN id");
+		goto done;
+	}
+	id = strtoll(argv[optind], &end, 10);
+	if (*end || id <= 0) {
+		rc = cli_usage_error(c, "RUN \"%s\" is not a run id (a number)", argv[optind]);
+		goto done;
+	}
+	if ((rc = cli_gitea_repo(c, &repo, f.repo, f.platform)) < 0 ||
+	    (rc = cli_gitea_open(c, &g)) < 0)
+		goto done;
+	rc = cancel ? dk_gitea_run_cancel(g, repo.owner, repo.name, id)
+		    : dk_gitea_run_rerun(g, repo.owner, repo.name, id);
+	if (rc < 0)
+		goto done;
+	if (c->json)
+		cli_print_json(json_pack("{s:I, s:s}", "run_id", (json_int_t)id, "action",
+					 cancel ? "cancelled" : "rerun"));
+	else
+		printf("run %lld %s\n", id, cancel ? "cancelled" : "started again");
+done:
+	dk_gitea_free(g);
+	cli_repo_clear(&repo);
+	return rc;
+}
+
+int
+cmd_runs_rerun(struct cli *c, int argc, char **argv)
+{
+	return run_action(c, argc, argv, false);
+}
+
+int
+cmd_runs_cancel(struct cli *c, int argc, char **argv)
+{
+	return run_action(c, argc, argv, true);
+}

@@ -119,6 +119,11 @@
 	  "  --limit N           at most N runs (default 20, up to 1000)\n") \
 	X(runs_show, "runs", "show", cmd_runs_show, "RUN [--platform P|--repo O/R]", \
 	  "show a run: its jobs and their steps, with durations", CLI_GITEA_REPO_HELP) \
+	X(runs_rerun, "runs", "rerun", cmd_runs_rerun, "RUN [--platform P|--repo O/R]", \
+	  "run a finished run again (Gitea 1.26+)", CLI_GITEA_REPO_HELP) \
+	X(runs_cancel, "runs", "cancel", cmd_runs_cancel, "RUN [--platform P|--repo O/R]", \
+	  "cancel a run (Gitea 1.28+; older Gitea has no API for it, and this says so)", \
+	  CLI_GITEA_REPO_HELP) \
 	X(logs, "logs", NULL, cmd_logs, \
 	  "JOB [--platform P|--repo O/R] [--follow] [--grep RE] [--tail N]", \
 	  "print a job's log; --follow streams it until the job ends", \
