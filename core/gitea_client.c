@@ -1,5 +1,6 @@
 /* Gitea client: transport, errors, version probe, pagination. */
 #include <ctype.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,15 @@ int
 gitea_oom(void)
 {
 	return dk_error_set(DK_ENOMEM, "out of memory");
+}
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+
+/* curl_global_init is not thread-safe; curl_easy_init would call it on first use. */
+static void
+curl_init_once(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
 int
@@ -52,6 +62,7 @@ dk_gitea_open(dk_gitea **out, const char *url, const char *token)
 	 * the log filter catches it. */
 	if (g->token)
 		dk_log_register_secret(g->token);
+	pthread_once(&curl_once, curl_init_once);
 	if (!(g->curl = curl_easy_init())) {
 		rc = dk_error_set(DK_ERROR, "cannot initialise libcurl");
 		goto done;

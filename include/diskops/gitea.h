@@ -19,6 +19,9 @@
  * the repo owner, an org owner or a site admin), 404 DK_ENOTFOUND naming what was
  * missing, 409 DK_ECONFLICT, 400/422 DK_EINVALID with Gitea's message, a reply that is
  * not the JSON expected DK_ERROR. The token never appears in a message or a log line.
+ *
+ * A dk_gitea handle (one libcurl connection) is used by one thread at a time; a poller
+ * thread opens its own. Calls block; per-request timeout 30 s (dk_gitea_set_timeout).
  */
 
 typedef struct dk_gitea dk_gitea;

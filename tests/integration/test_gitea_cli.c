@@ -374,7 +374,12 @@ secret_set_reads_stdin_only(void **state)
 	assert_null(strstr(r.err, "s3cr3t"));
 	tu_run_result_free(&r);
 	assert_int_equal(cli_run_input(e, &r, "s3cr3t-from-stdin", "secret", "set", "API_KEY",
-				       "--repo", "alice/build", "--json", NULL), 0);
+				       "--repo", "alice/build", "--json", "--log-level", "debug",
+				       NULL), 0);
+	/* Debug logging shows the request, never the value or the token. */
+	assert_contains(r.err, "gitea request");
+	assert_null(strstr(r.err, "s3cr3t"));
+	assert_null(strstr(r.err, EMU_ALICE));
 	j = json_loads(r.out, 0, NULL);
 	assert_false(json_is_true(json_object_get(j, "created")));
 	assert_null(strstr(r.out, "s3cr3t"));
@@ -465,6 +470,11 @@ errors_are_clear(void **state)
 	tu_run_result_free(&r);
 	assert_int_equal(RUN(e, &r, "dispatch", "--platform", "bare"), 2);
 	assert_contains(r.err, "platform bare has no build repo");
+	tu_run_result_free(&r);
+	/* Gitea down: nothing listens there. */
+	e->extra_env[0] = "DISKOPS_GITEA_URL=http://127.0.0.1:1";
+	assert_int_equal(RUN(e, &r, "runs", "list", "--repo", "alice/build"), 1);
+	assert_contains(r.err, "diskops: runs list: cannot reach Gitea at http://127.0.0.1:1");
 	tu_run_result_free(&r);
 	e->extra_env[0] = "DISKOPS_GITEA_URL=";
 	assert_int_equal(RUN(e, &r, "runners", "list", "--repo", "alice/build"), 2);
