@@ -350,6 +350,18 @@ logs_grep_tail_and_json(void **state)
 	assert_true(strlen(json_string_value(json_object_get(j, "time"))) > 20);
 	json_decref(j);
 	tu_run_result_free(&r);
+	{
+		char rid[32];
+		long long run = dispatch(e, "0");
+
+		emu_wait_job(E, job_of(e, run));
+		snprintf(rid, sizeof(rid), "%lld", run);
+		assert_int_equal(RUN(e, &r, "logs", "--run", rid, "--tail", "1", "--follow"), 0);
+		assert_string_equal(r.out, "noise\n");
+		tu_run_result_free(&r);
+		assert_int_equal(RUN(e, &r, "logs", jid, "--run", rid), 2);
+		tu_run_result_free(&r);
+	}
 	assert_int_equal(RUN(e, &r, "logs", jid, "--grep", "(?=x)"), 2);
 	tu_run_result_free(&r);
 	assert_int_equal(RUN(e, &r, "logs", "424242", "--repo", "alice/build"), 3);

@@ -17,11 +17,12 @@ enum {
 	OPT_TAIL,
 	OPT_TIMESTAMPS,
 	OPT_INTERVAL,
+	OPT_RUN,
 };
 
 struct logs {
 	struct cli *c;
-	const char *repo, *platform, *grep;
+	const char *repo, *platform, *grep, *run;
 	bool follow, timestamps;
 	int tail;               /* -1: all */
 	double interval;        /* seconds */
@@ -45,6 +46,7 @@ logs_flag(struct cli *c, int opt, const char *arg, void *ctx)
 	case CLI_GITEA_OPT_PLATFORM: l->platform = arg; break;
 	case OPT_FOLLOW: l->follow = true; break;
 	case OPT_GREP: l->grep = arg; break;
+	case OPT_RUN: l->run = arg; break;
 	case OPT_TIMESTAMPS: l->timestamps = true; break;
 	case OPT_TAIL:
 		return dk_parse_int(&l->tail, "tail", arg, 0, 1000000) < 0
@@ -185,6 +187,26 @@ print_backlog(struct logs *l)
 	fflush(stdout);
 }
 
+/* --run RUN: the run's job, when it has exactly one (the pipeline's workflow has one). */
+static int
+job_of_run(struct cli *c, dk_gitea *g, const struct cli_repo *repo, long long *id)
+{
+	dk_gitea_job_list *jobs = NULL;
+	int rc;
+
+	if ((rc = dk_gitea_job_list_get(g, &jobs, repo->owner, repo->name, *id)) < 0)
+		return rc;
+	if (jobs->count == 1)
+		*id = jobs->items[0].id;
+	else if (jobs->count == 0)
+		rc = dk_error_set(DK_ENOTFOUND, "run %lld has no jobs yet", *id);
+	else
+		rc = cli_usage_error(c, "run %lld has %zu jobs: give one JOB id (see `diskops runs "
+				     "show %lld`)", *id, jobs->count, *id);
+	dk_gitea_job_list_free(jobs);
+	return rc;
+}
+
 int
 cmd_logs(struct cli *c, int argc, char **argv)
 {
@@ -195,6 +217,7 @@ cmd_logs(struct cli *c, int argc, char **argv)
 		{ "tail", required_argument, NULL, OPT_TAIL },
 		{ "timestamps", no_argument, NULL, OPT_TIMESTAMPS },
 		{ "interval", required_argument, NULL, OPT_INTERVAL },
+		{ "run", required_argument, NULL, OPT_RUN },
 		CLI_COMMON_OPTIONS
 	};
 	struct logs l = { .c = c, .tail = -1, .interval = 1.0 };
@@ -208,20 +231,25 @@ cmd_logs(struct cli *c, int argc, char **argv)
 
 	if ((rc = cli_parse(c, argc, argv, opts, logs_flag, &l)) != 0)
 		goto done;
-	if (argc - optind != 1) {
-		rc = cli_usage_error(c, "give exactly one JOB id (see `diskops runs show RUN`)");
+	if (argc - optind != (l.run ? 0 : 1)) {
+		rc = cli_usage_error(c, l.run ? "give a JOB id or --run RUN, not both"
+				     : "give exactly one JOB id (see `diskops runs show RUN`), or --run RUN");
 		goto done;
 	}
-	id = strtoll(argv[optind], &end, 10);
+	id = strtoll(l.run ? l.run : argv[optind], &end, 10);
 	if (*end || id <= 0) {
-		rc = cli_usage_error(c, "JOB \"%s\" is not a job id (a number)", argv[optind]);
+		rc = cli_usage_error(c, "\"%s\" is not a %s id (a number)",
+				     l.run ? l.run : argv[optind], l.run ? "run" : "job");
 		goto done;
 	}
 	if (l.grep && (rc = dk_regex_compile(&l.re, l.grep, "--grep")) < 0)
 		goto done;
 	if ((rc = cli_gitea_repo(c, &repo, l.repo, l.platform)) < 0 ||
-	    (rc = cli_gitea_open(c, &g)) < 0 ||
-	    (rc = dk_gitea_job_log_read(g, &chunk, repo.owner, repo.name, id, 0)) < 0)
+	    (rc = cli_gitea_open(c, &g)) < 0)
+		goto done;
+	if (l.run && (rc = job_of_run(c, g, &repo, &id)) < 0)
+		goto done;
+	if ((rc = dk_gitea_job_log_read(g, &chunk, repo.owner, repo.name, id, 0)) < 0)
 		goto done;
 	l.collecting = true;
 	if (chunk->state == DK_GITEA_LOG_DATA)

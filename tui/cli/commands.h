@@ -125,9 +125,10 @@
 	  "cancel a run (Gitea 1.28+; older Gitea has no API for it, and this says so)", \
 	  CLI_GITEA_REPO_HELP) \
 	X(logs, "logs", NULL, cmd_logs, \
-	  "JOB [--platform P|--repo O/R] [--follow] [--grep RE] [--tail N]", \
+	  "JOB|--run RUN [--platform P|--repo O/R] [--follow] [--grep RE] [--tail N]", \
 	  "print a job's log; --follow streams it until the job ends", \
 	  CLI_GITEA_REPO_HELP \
+	  "  --run RUN           the job of this run (when it has exactly one)\n" \
 	  "  --follow            keep reading as the log grows (Range polling every\n" \
 	  "                      --interval while it runs, backing off when idle); the\n" \
 	  "                      exit code is the job's: 0 success, 1 anything else\n" \
