@@ -397,8 +397,12 @@ dk_gitea_server_version(dk_gitea *g, dk_gitea_version *out)
 		*out = g->version;
 		return 0;
 	}
-	/* No token: /version needs none, and a bad token must not hide the version. */
-	if ((rc = gitea_do(g, &j, "/version", &anon, NULL, "Gitea version", 0)) < 0)
+	/* No token: /version needs none, and a bad token must not hide the version. A
+	 * server that requires sign-in for everything answers 401/403: then with the token. */
+	rc = gitea_do(g, &j, "/version", &anon, NULL, "Gitea version", 0);
+	if ((rc == DK_EAUTH) && g->token)
+		rc = gitea_do(g, &j, "/version", NULL, NULL, "Gitea version", 0);
+	if (rc < 0)
 		goto done;
 	v = json_string_value(json_object_get(j, "version"));
 	memset(&g->version, 0, sizeof(g->version));
