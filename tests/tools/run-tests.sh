@@ -11,9 +11,10 @@ for t in "$@"; do
 	"$t" >"$out" 2>&1
 	rc=$?
 	cat "$out"
-	passed=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test(s)\..*/\1/p' "$out" | tail -1)
-	failed=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test(s), listed below.*/\1/p' "$out" | tail -1)
-	run=$(sed -n 's/^\[==========\] \([0-9]*\) test(s) run\..*/\1/p' "$out" | tail -1)
+	# A binary may run several groups (one per Gitea version, say): sum them.
+	passed=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test(s)\..*/\1/p' "$out" | awk '{ s += $1 } END { if (NR) print s }')
+	failed=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test(s), listed below.*/\1/p' "$out" | awk '{ s += $1 } END { if (NR) print s }')
+	run=$(sed -n 's/^\[==========\] \([0-9]*\) test(s) run\..*/\1/p' "$out" | awk '{ s += $1 } END { if (NR) print s }')
 	passed=${passed:-0}
 	failed=${failed:-0}
 	# A binary that died before its summary counts as one failure.

@@ -2,6 +2,7 @@
 #define DISKOPS_CLI_COMMANDS_H
 
 #include "cli/cli.h"
+#include "cli/cli_gitea.h"
 
 /*
  * Every headless command, one line each: noun, verb, handler, arguments, summary, help.
@@ -141,7 +142,57 @@
 	  "list recent events, newest first", \
 	  "  --prefix KIND  only kinds starting with KIND (e.g. system.disk_image)\n" \
 	  "  --limit N      at most N events (default 50, up to 1000)\n" \
-	  "  --since AGE    only events newer than AGE (30m, 12h, 7d)\n")
+	  "  --since AGE    only events newer than AGE (30m, 12h, 7d)\n") \
+	CLI_GITEA_COMMANDS(X)
+
+/* Gitea Actions (tui/cli/cmd_runs.c, cmd_logs.c, cmd_secret.c); [gitea] url and token. */
+#define CLI_GITEA_COMMANDS(X) \
+	X(dispatch, "dispatch", NULL, cmd_dispatch, \
+	  "--platform P|--repo O/R [--ref REF] [-i KEY=VALUE]...", \
+	  "start the build workflow on Gitea; prints the run id and URL", \
+	  CLI_GITEA_REPO_HELP \
+	  "  --workflow FILE     the workflow file (default: the platform's, else\n" \
+	  "                      .gitea/workflows/build-disk-image.yml)\n" \
+	  "  --ref REF           refs/heads/BRANCH, refs/tags/TAG or a branch\n" \
+	  "                      (default refs/heads/main)\n" \
+	  "  -i, --input K=V     a workflow input (string); repeat for several\n" \
+	  "Gitea 1.26+ returns the run id; on 1.25 the run is found in the runs list.\n") \
+	X(runs_list, "runs", "list", cmd_runs_list, \
+	  "[--platform P|--repo O/R] [--status S]... [--limit N]", \
+	  "list workflow runs of the build repo, newest first", \
+	  CLI_GITEA_REPO_HELP \
+	  "  --status S          queued, waiting, in_progress, completed, success,\n" \
+	  "                      failure, cancelled, skipped; repeat for any of several\n" \
+	  "  --event E           workflow_dispatch, push, ...\n" \
+	  "  --branch B          runs of this branch\n" \
+	  "  --limit N           at most N runs (default 20, up to 1000)\n") \
+	X(runs_show, "runs", "show", cmd_runs_show, "RUN [--platform P|--repo O/R]", \
+	  "show a run: its jobs and their steps, with durations", CLI_GITEA_REPO_HELP) \
+	X(runs_rerun, "runs", "rerun", cmd_runs_rerun, "RUN [--platform P|--repo O/R]", \
+	  "run a finished run again (Gitea 1.26+)", CLI_GITEA_REPO_HELP) \
+	X(runs_cancel, "runs", "cancel", cmd_runs_cancel, "RUN [--platform P|--repo O/R]", \
+	  "cancel a run (Gitea 1.28+; older Gitea has no API for it, and this says so)", \
+	  CLI_GITEA_REPO_HELP) \
+	X(logs, "logs", NULL, cmd_logs, \
+	  "JOB|--run RUN [--platform P|--repo O/R] [--follow] [--grep RE] [--tail N]", \
+	  "print a job's log; --follow streams it until the job ends", \
+	  CLI_GITEA_REPO_HELP \
+	  "  --run RUN           the job of this run (when it has exactly one)\n" \
+	  "  --follow            keep reading as the log grows (Range polling every\n" \
+	  "                      --interval while it runs, backing off when idle); the\n" \
+	  "                      exit code is the job's: 0 success, 1 anything else\n" \
+	  "  --grep RE           only lines matching RE (RE2 syntax), before --tail\n" \
+	  "  --tail N            only the last N lines of what is there now\n" \
+	  "  --timestamps        keep Gitea's time at the start of each line\n" \
+	  "  --interval SECONDS  poll interval while following (default 1)\n" \
+	  "With --json, one JSON object per line: {\"time\": ..., \"line\": ...}.\n") \
+	X(secret_set, "secret", "set", cmd_secret_set, "NAME --repo O/R|--platform P < VALUE", \
+	  "set a repo Actions secret; the value is read from stdin, never argv", \
+	  CLI_GITEA_REPO_HELP \
+	  "Needs the repo owner, an org owner or a site admin token. One trailing\n" \
+	  "newline of the value is dropped; on a terminal it is read without echo.\n") \
+	X(runners_list, "runners", "list", cmd_runners_list, "[--platform P|--repo O/R]", \
+	  "list the Actions runners available to the build repo", CLI_GITEA_REPO_HELP)
 
 #define CLI_PLATFORM_SETTINGS_HELP \
 	"  --arch amd64|arm64           CPU architecture of the nodes\n" \
