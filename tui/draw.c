@@ -161,10 +161,13 @@ human_size(char *buf, size_t len, int64_t bytes)
 		v /= 1024;
 		u++;
 	}
+	/* At most 8 columns ("1023 MiB"), so size columns never truncate. */
 	if (u == 0)
 		snprintf(buf, len, "%lld B", (long long)bytes);
-	else
+	else if (v < 10)
 		snprintf(buf, len, "%.1f %s", v, units[u]);
+	else
+		snprintf(buf, len, "%.0f %s", v, units[u]);
 	return buf;
 }
 
