@@ -225,7 +225,8 @@ paint_rows(struct console *c, struct view *v, int y0, int height)
 		mvhline(y0 + 1 + y, 0, ' ', COLS);
 		x = 1;
 		for (int i = 0; i < ops->ncolumns; i++) {
-			attr = base | term_attr(row.cell[i].style);
+			/* The cursor row is one plain reverse bar: colours on it would be unreadable. */
+			attr = selected ? base | (int)A_BOLD : base | term_attr(row.cell[i].style);
 			if (v->search[0] && strcasestr(row.cell[i].text, v->search))
 				attr |= term_attr(ST_MATCH);
 			put(y0 + 1 + y, x, widths[i], row.cell[i].text,

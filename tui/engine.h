@@ -25,7 +25,7 @@ struct console {
 	struct keymap keymap;
 	struct loop *loop;
 	struct view *view;      /* the current view: top of the stack */
-	char platform_id[64];   /* the platform `2` opens when no row names one */
+	char platform_id[160];  /* the platform `2` opens when no row names one */
 	char message[256];
 	enum style message_style;
 	struct prompt prompt;

@@ -156,6 +156,9 @@ console_push(struct console *c, const struct view_ops *ops, const char *arg)
 	}
 	v->parent = c->view;
 	c->view = v;
+	/* `2` later returns to the platform looked at last, however it was opened. */
+	if (ops == &publications_view)
+		snprintf(c->platform_id, sizeof(c->platform_id), "%s", v->arg);
 	view_rows(c, v);
 	return v;
 }
@@ -345,6 +348,8 @@ console_dispatch(struct console *c, enum action a, const char *arg)
 		if (v->ops == &help_view)
 			return go_back(c, false);
 		console_push(c, &help_view, NULL);
+		console_message(c, ST_NORMAL, "every action also runs as :name, e.g. :%s",
+				action_info[ACT_SAVE_DISPLAY].name);
 		return R_REDRAW;
 	case ACT_PROMPT:
 		prompt_start(c, ':');

@@ -96,8 +96,9 @@ static void
 title(struct view *v, const struct console_snapshot *s, char *buf, size_t len)
 {
 	(void)s;
-	snprintf(buf, len, "help: keys of %s (every action also runs as :name)",
-		 v->parent ? v->parent->ops->name : "the console");
+	/* The breadcrumb already names the view whose keys these are. */
+	(void)v;
+	snprintf(buf, len, "help");
 }
 
 static void

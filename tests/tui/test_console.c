@@ -249,7 +249,7 @@ help_text(tm_session *t)
 	char *all = calloc(1, 1), *screen;
 
 	tm_keys(t, "?", NULL);
-	tm_wait(t, "help: keys of");
+	tm_wait(t, "› help");
 	for (int page = 0; page < 10; page++) {
 		screen = tm_capture(t, false);
 		all = realloc(all, len + strlen(screen) + 1);
@@ -259,7 +259,7 @@ help_text(tm_session *t)
 		tm_keys(t, "PageDown", NULL);
 	}
 	tm_keys(t, "q", NULL);
-	tm_wait_gone(t, "help: keys of");
+	tm_wait_gone(t, "› help");
 	return all;
 }
 
