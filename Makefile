@@ -46,6 +46,7 @@ help:
 	@echo "make deps       install missing Debian packages (apt-get)"
 	@echo "make test       deps, build, run every test, then again under ASan+UBSan"
 	@echo "make test-asan  build with -fsanitize=address,undefined and run the tests"
+	@echo "make screenshots  the console's views as PNGs in screenshots/"
 	@echo "make install    PREFIX=$(PREFIX) DESTDIR=..."
 
 deps:
