@@ -244,3 +244,29 @@ dk_store_platform_update(dk_store *store, dk_platform **out, const char *account
 		return dk_error_set(DK_ENOTFOUND, "platform \"%s\" not found", platform_id);
 	return dk_store_platform_find(store, out, account_id, platform_id);
 }
+
+int
+dk_store_platform_set_default(dk_store *store, const char *account_id, const char *platform_id,
+			      const char *publication_id, const char *pinned_ref)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if ((rc = dk_store__prepare(store, &st, "UPDATE node_platform SET default_publication_id = ?,"
+				    " disk_image_oci_ref = ?, disk_image_publication_status = 'published',"
+				    " disk_image_publication_error = NULL, updated_at = ?"
+				    " WHERE account_id = ? AND id = ?")) < 0)
+		return rc;
+	dk_store__bind_text(st, 1, publication_id);
+	dk_store__bind_text(st, 2, pinned_ref);
+	sqlite3_bind_int64(st, 3, dk_clock_now());
+	dk_store__bind_text(st, 4, account_id);
+	dk_store__bind_text(st, 5, platform_id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return dk_store__fail(store, rc, "moving the platform default");
+	if (sqlite3_changes(store->db) == 0)
+		return dk_error_set(DK_ENOTFOUND, "platform %s not found", platform_id);
+	return 0;
+}

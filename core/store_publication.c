@@ -204,6 +204,28 @@ dk_store_publication_insert(dk_store *store, dk_publication **out, const dk_publ
 }
 
 int
+dk_store_publication_latest(dk_store *store, dk_publication **out, const char *account_id,
+			    const char *platform_id, dk_pub_status status, const char *exclude_id)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = dk_store__prepare(store, &st, "SELECT " PUB_COLUMNS
+				    " WHERE p.account_id = ? AND p.node_platform_id = ? AND p.status = ?"
+				    " AND p.cosign_verified = 1 AND p.id != coalesce(?, '')"
+				    " ORDER BY p.created_at DESC, p.rowid DESC LIMIT 1")) < 0)
+		return rc;
+	dk_store__bind_text(st, 1, account_id);
+	dk_store__bind_text(st, 2, platform_id);
+	dk_store__bind_text(st, 3, dk_pub_status_name(status));
+	dk_store__bind_text(st, 4, exclude_id);
+	rc = get_one(store, out, st, dk_pub_status_name(status));
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
 dk_store_publication_list(dk_store *store, dk_publication_list **out,
 			  const dk_publication_filter *f)
 {
@@ -218,13 +240,19 @@ dk_store_publication_list(dk_store *store, dk_publication_list **out,
 			       " WHERE p.account_id = ?1"
 			       " AND (?2 IS NULL OR p.node_platform_id = ?2)"
 			       " AND (?3 IS NULL OR p.status = ?3)"
-			       " ORDER BY p.created_at DESC, p.rowid DESC LIMIT ?4");
+			       " AND (?5 = 0 OR p.created_at < ?5)"
+			       " AND (?6 = 0 OR p.retired_at < ?6)"
+			       " ORDER BY CASE WHEN ?7 THEN p.published_at ELSE p.created_at END DESC,"
+			       " p.rowid DESC LIMIT ?4");
 	if (rc < 0)
 		goto fail;
 	dk_store__bind_text(st, 1, f->account_id);
 	dk_store__bind_text(st, 2, f->platform_id);
 	dk_store__bind_text(st, 3, f->status >= 0 ? dk_pub_status_name((dk_pub_status)f->status) : NULL);
 	sqlite3_bind_int(st, 4, f->limit > 0 ? f->limit : 50);
+	sqlite3_bind_int64(st, 5, f->created_before);
+	sqlite3_bind_int64(st, 6, f->retired_before);
+	sqlite3_bind_int(st, 7, f->by_published_at ? 1 : 0);
 	rc = dk_store__collect(store, st, (void **)&l->items, &l->count, sizeof(*l->items),
 			       read_publication, "listing publications");
 	st = NULL;
@@ -318,5 +346,27 @@ fail:
 	sqlite3_finalize(st);
 	dk_publication_free(cur);
 	dk_store_rollback(store);
+	return rc;
+}
+
+int
+dk_store_digest_in_use(dk_store *store, bool *out, const char *digest, const char *exclude_id)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*out = false;
+	if ((rc = dk_store__prepare(store, &st, "SELECT EXISTS (SELECT 1 FROM disk_image_publication"
+				    " WHERE oci_digest = ?1 AND id != ?2 AND status IN ('published', 'retired'))"
+				    " OR EXISTS (SELECT 1 FROM node_platform np JOIN disk_image_publication d"
+				    " ON d.id = np.default_publication_id WHERE d.oci_digest = ?1)")) < 0)
+		return rc;
+	dk_store__bind_text(st, 1, digest);
+	dk_store__bind_text(st, 2, exclude_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int(st, 0) != 0;
+	rc = rc == SQLITE_ROW ? 0 : dk_store__fail(store, rc, "checking a digest");
+	sqlite3_finalize(st);
 	return rc;
 }

@@ -203,8 +203,7 @@ static const char m2_operations[] =
 	"  decided_at INTEGER,"
 	"  reason TEXT,"
 	"  expires_at INTEGER NOT NULL,"
-	"  created_at INTEGER NOT NULL,"
-	"  CHECK (decided_by IS NULL OR decided_by != requested_by));"
+	"  created_at INTEGER NOT NULL);"
 	"CREATE INDEX idx_approval_state ON approval (account_id, state);"
 
 	"CREATE TABLE gitea_run_cache ("

@@ -24,6 +24,25 @@ console_snapshot_free(struct console_snapshot *s)
 	free(s);
 }
 
+static int
+state_rank(const char *state)
+{
+	return strcmp(state, "open") == 0 ? 0 : strcmp(state, "acked") == 0 ? 1 : 2;
+}
+
+/* What needs the operator first: open, then acknowledged; newest first within each. */
+static int
+alert_order(const void *pa, const void *pb)
+{
+	const dk_alert *a = pa, *b = pb;
+
+	if (state_rank(a->state) != state_rank(b->state))
+		return state_rank(a->state) - state_rank(b->state);
+	if (a->last_seen != b->last_seen)
+		return a->last_seen > b->last_seen ? -1 : 1;
+	return a->id > b->id ? -1 : a->id < b->id;
+}
+
 static void
 count_alerts(struct console_snapshot *s)
 {
@@ -78,8 +97,9 @@ console_snapshot_load(dk_store *store, const char *account_id, struct console_sn
 			goto fail;
 	}
 	if ((rc = dk_store_event_list(store, &s->events, &ef)) < 0 ||
-	    (rc = dk_store_alert_list(store, &s->alerts, account_id, false, 0)) < 0)
+	    (rc = dk_store_alert_list(store, &s->alerts, account_id, false)) < 0)
 		goto fail;
+	qsort(s->alerts->items, s->alerts->count, sizeof(*s->alerts->items), alert_order);
 	count_alerts(s);
 	*out = s;
 	return 0;

@@ -5,7 +5,7 @@
 
 #include "diskops/model.h"
 #include "diskops/store.h"
-#include "diskops/store_alert.h"
+#include "diskops/agent.h"
 
 /*
  * What the views draw: one immutable snapshot of the store for an account, built here

@@ -91,6 +91,15 @@ int dk_store_platform_list(dk_store *store, dk_platform_list **out, const char *
 int dk_store_platform_update(dk_store *store, dk_platform **out, const char *account_id,
 			     const char *platform_id, const dk_platform_spec *changes);
 
+/*
+ * Moves the boot pointer: default publication, the digest-pinned disk_image_oci_ref,
+ * status published and no error. The schema refuses a row that is not published on this
+ * platform (DK_ESTATE).
+ */
+int dk_store_platform_set_default(dk_store *store, const char *account_id,
+				  const char *platform_id, const char *publication_id,
+				  const char *pinned_ref);
+
 /* --- publications --- */
 
 /* Inserts a row as given (status, timestamps, …); id generated when NULL. DK_ECONFLICT
@@ -106,7 +115,25 @@ typedef struct {
 	const char *platform_id;        /* NULL: every platform */
 	int status;                     /* a dk_pub_status, or -1 for any */
 	int limit;                      /* <= 0: 50 */
+	int64_t created_before;         /* created_at < this; 0: any */
+	int64_t retired_before;         /* retired_at < this; 0: any */
+	bool by_published_at;           /* newest published_at first instead of created_at */
 } dk_publication_filter;
+
+/*
+ * True when a manifest digest is still needed by a row other than exclude_id: any
+ * account's published or retired row, or any platform's default (retention never deletes
+ * what something still boots or may roll back to).
+ */
+int dk_store_digest_in_use(dk_store *store, bool *out, const char *digest, const char *exclude_id);
+
+/*
+ * The newest row of a platform in `status` that is verified, not `exclude_id`, by
+ * created_at; DK_ENOTFOUND when there is none. (rollback without a target)
+ */
+int dk_store_publication_latest(dk_store *store, dk_publication **out, const char *account_id,
+				const char *platform_id, dk_pub_status status,
+				const char *exclude_id);
 
 /* Newest first (created_at, then insertion order). */
 int dk_store_publication_list(dk_store *store, dk_publication_list **out,

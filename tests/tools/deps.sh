@@ -4,7 +4,7 @@
 set -eu
 PKGS="pkg-config gcc make libncurses-dev libcurl4-openssl-dev libjansson-dev libsqlite3-dev
 libssl-dev libgit2-dev libcmocka-dev libmicrohttpd-dev libjwt-dev libinih-dev libpcre2-dev
-sqlite3 tmux curl openssl ca-certificates"
+sqlite3 tmux curl openssl ca-certificates xxd clang"
 missing=""
 for p in $PKGS; do
 	s=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)

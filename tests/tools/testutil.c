@@ -184,3 +184,23 @@ tu_run_result_free(tu_run_result *r)
 	free(r->err);
 	r->out = r->err = NULL;
 }
+
+char *
+tu_sigstore_path(const char *rel)
+{
+	const char *shared = getenv("DISKOPS_SHARED");
+	char *p;
+
+	if (asprintf(&p, "%s/reference/sigstore/%s", shared && *shared ? shared : "../shared", rel) < 0)
+		return NULL;
+	return p;
+}
+
+char *
+tu_sigstore_read(const char *rel, size_t *len)
+{
+	char *path = tu_sigstore_path(rel), *data = path ? tu_read_file(path, len) : NULL;
+
+	free(path);
+	return data;
+}

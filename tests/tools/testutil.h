@@ -29,4 +29,12 @@ typedef struct {
 int tu_run(tu_run_result *r, const char *const *argv, const char *const *env, const char *input);
 void tu_run_result_free(tu_run_result *r);
 
+/*
+ * Path under the shared reference tree: $DISKOPS_SHARED (default ../shared, the
+ * checkout beside the repo) + "/reference/sigstore/" + rel. Caller frees.
+ */
+char *tu_sigstore_path(const char *rel);
+/* Reads a shared sigstore vector; NULL when missing. */
+char *tu_sigstore_read(const char *rel, size_t *len);
+
 #endif
