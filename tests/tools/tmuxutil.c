@@ -9,6 +9,9 @@
 
 #include "tmuxutil.h"
 
+#define TM_MAX_LIVE 16
+static tm_session *live[TM_MAX_LIVE];
+
 static char *
 run_tmux(tm_session *t, const char **args, int n)
 {
@@ -88,6 +91,12 @@ tm_start(cli_env *e, int width, int height, const char *env_prefix, const char *
 			     bin && *bin ? bin : "./diskops", args) > 0);
 	start_server(t, w, h, cmd);
 	free(cmd);
+	for (int i = 0; i < TM_MAX_LIVE; i++) {
+		if (!live[i]) {
+			live[i] = t;
+			break;
+		}
+	}
 	return t;
 }
 
@@ -96,9 +105,20 @@ tm_stop(tm_session *t)
 {
 	if (!t)
 		return;
+	for (int i = 0; i < TM_MAX_LIVE; i++) {
+		if (live[i] == t)
+			live[i] = NULL;
+	}
 	free(tm_cmd(t, "kill-server", NULL));
 	free(t->last);
 	free(t);
+}
+
+void
+tm_stop_all(void)
+{
+	for (int i = 0; i < TM_MAX_LIVE; i++)
+		tm_stop(live[i]);
 }
 
 char *

@@ -22,6 +22,9 @@ typedef struct {
 /* Starts `diskops console ARGS` (args may be ""); env_prefix is extra "K=V …" or "". */
 tm_session *tm_start(cli_env *e, int width, int height, const char *env_prefix, const char *args);
 void tm_stop(tm_session *t);
+/* Stops every session still running: a failed assertion leaves its session behind, so
+ * teardowns call this. */
+void tm_stop_all(void);
 
 /* The visible screen; with escapes, SGR sequences kept (capture-pane -e -N). Caller frees. */
 char *tm_capture(tm_session *t, bool escapes);

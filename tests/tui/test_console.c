@@ -54,6 +54,7 @@ setup(void **state)
 static int
 teardown(void **state)
 {
+	tm_stop_all();
 	cli_env_free(*state);
 	return 0;
 }
