@@ -23,7 +23,7 @@ CORE_SRC  := $(sort $(wildcard core/*.c))
 FRONT_SRC := $(sort $(wildcard tui/*.c tui/cli/*.c views/*.c))
 # Every tests/<suite>/test_*.c is one cmocka binary; unit tests also run under ASan.
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c tests/conformance/test_*.c))
-INTEG_SRC := $(sort $(wildcard tests/integration/test_*.c tests/interop/test_*.c))
+INTEG_SRC := $(sort $(wildcard tests/integration/test_*.c tests/interop/test_*.c tests/tui/test_*.c))
 TUTIL_SRC := $(sort $(wildcard tests/tools/*.c))
 
 CORE_OBJ  := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
@@ -46,6 +46,7 @@ help:
 	@echo "make deps       install missing Debian packages (apt-get)"
 	@echo "make test       deps, build, run every test, then again under ASan+UBSan"
 	@echo "make test-asan  build with -fsanitize=address,undefined and run the tests"
+	@echo "make screenshots  the console's views as PNGs in screenshots/"
 	@echo "make install    PREFIX=$(PREFIX) DESTDIR=..."
 
 deps:

@@ -20,7 +20,8 @@ typedef enum {
 	KEY_STRING,
 	KEY_SECRET,     /* a string that is registered with the log filter and guards the file mode */
 	KEY_INT,
-	KEY_BOOL
+	KEY_BOOL,
+	KEY_PAIRS       /* a free-form section: any name, kept as (name, value) pairs in order */
 } key_type;
 
 /* Where a value came from; later layers win. */
@@ -55,6 +56,7 @@ static int check_log_level(const char *value);
 #define SECRET(sec, key, field) { sec, key, KEY_SECRET, OFF(field), NULL, 0, 0, NULL }
 #define INT(sec, key, field, def, lo, hi) { sec, key, KEY_INT, OFF(field), #def, lo, hi, NULL }
 #define BOOL(sec, key, field, def) { sec, key, KEY_BOOL, OFF(field), def, 0, 1, NULL }
+#define PAIRS(sec, field) { sec, "*", KEY_PAIRS, OFF(field), NULL, 0, 0, NULL }
 
 static const struct key_def keys[] = {
 	/* state.dir's default depends on the environment; see default_dir(). */
@@ -79,6 +81,8 @@ static const struct key_def keys[] = {
 	INT("alerts", "ingest_stuck_minutes", ingest_stuck_minutes, 15, 1, 10080),
 	INT("alerts", "signature_rejections", signature_rejections, 3, 1, 10000),
 	INT("retention", "grace_days", grace_days, 7, 0, 3650),
+	/* The console's key bindings; it validates action and key names itself. */
+	PAIRS("keys", keys),
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -111,10 +115,32 @@ static const struct key_def *
 find_key(const char *section, const char *name)
 {
 	for (size_t i = 0; i < N_KEYS; i++) {
-		if (strcasecmp(keys[i].section, section) == 0 && strcasecmp(keys[i].name, name) == 0)
+		if (strcasecmp(keys[i].section, section) != 0)
+			continue;
+		if (strcmp(keys[i].name, "*") == 0 || strcasecmp(keys[i].name, name) == 0)
 			return &keys[i];
 	}
 	return NULL;
+}
+
+/* A free-form section keeps every line: later lines for the same name win when read. */
+static int
+add_pair(dk_config *c, const char *name, const char *value)
+{
+	dk_config_pair *grown;
+	char *n = strdup(name), *v = strdup(value);
+
+	grown = n && v ? realloc(c->keys, (c->n_keys + 1) * sizeof(*c->keys)) : NULL;
+	if (!grown) {
+		free(n);
+		free(v);
+		return dk_error_set(DK_ENOMEM, "out of memory");
+	}
+	c->keys = grown;
+	c->keys[c->n_keys].name = n;
+	c->keys[c->n_keys].value = v;
+	c->n_keys++;
+	return 0;
 }
 
 static int
@@ -161,7 +187,8 @@ free_string(char *s, key_type type)
 
 /* Stores one value; the message names only the problem, callers prefix where it came from. */
 static int
-set_value(struct config_priv *cfg, const struct key_def *k, const char *value, key_source from)
+set_value(struct config_priv *cfg, const struct key_def *k, const char *name, const char *value,
+	  key_source from)
 {
 	char *base = (char *)&cfg->pub + k->offset, *copy;
 	int rc;
@@ -175,6 +202,10 @@ set_value(struct config_priv *cfg, const struct key_def *k, const char *value, k
 		break;
 	case KEY_BOOL:
 		if ((rc = parse_bool((int *)(void *)base, value)) < 0)
+			return rc;
+		break;
+	case KEY_PAIRS:
+		if ((rc = add_pair(&cfg->pub, name, value)) < 0)
 			return rc;
 		break;
 	case KEY_STRING:
@@ -245,7 +276,7 @@ dk_config_defaults(dk_config **out)
 	if (!cfg)
 		return dk_error_set(DK_ENOMEM, "out of memory");
 	for (size_t i = 0; i < N_KEYS; i++) {
-		if (keys[i].def && (rc = set_value(cfg, &keys[i], keys[i].def, FROM_DEFAULT)) < 0)
+		if (keys[i].def && (rc = set_value(cfg, &keys[i], keys[i].name, keys[i].def, FROM_DEFAULT)) < 0)
 			goto done;
 	}
 	cfg->pub.state_dir = default_dir("XDG_STATE_HOME", ".local/state");
@@ -334,7 +365,7 @@ ini_handler_cb(void *user, const char *section, const char *name, const char *va
 		snprintf(ctx->secret_name, sizeof(ctx->secret_name), "%s.%s", k->section, k->name);
 		ctx->secret = ctx->secret_name;
 	}
-	if ((rc = set_value(ctx->cfg, k, value, FROM_FILE)) < 0) {
+	if ((rc = set_value(ctx->cfg, k, name, value, FROM_FILE)) < 0) {
 		dk_error_prefix("%s:%d: %s.%s", ctx->file, ctx->lineno, k->section, k->name);
 		record_error(ctx, rc);
 		return 0;
@@ -402,6 +433,9 @@ load_env(struct config_priv *cfg)
 	int rc;
 
 	for (size_t i = 0; i < N_KEYS; i++) {
+		/* A free-form section has no fixed names to look up. */
+		if (keys[i].type == KEY_PAIRS)
+			continue;
 		n = (size_t)snprintf(name, sizeof(name), "DISKOPS_%s_%s", keys[i].section, keys[i].name);
 		for (size_t j = 0; j < n && j < sizeof(name); j++)
 			name[j] = (char)toupper((unsigned char)name[j]);
@@ -409,7 +443,7 @@ load_env(struct config_priv *cfg)
 		/* Empty means unset, as for the XDG variables. */
 		if (!value || !*value)
 			continue;
-		if ((rc = set_value(cfg, &keys[i], value, FROM_ENV)) < 0)
+		if ((rc = set_value(cfg, &keys[i], keys[i].name, value, FROM_ENV)) < 0)
 			return dk_error_prefix("%s", name);
 	}
 	return 0;
@@ -473,7 +507,7 @@ dk_config_set(dk_config *pub, const char *name, const char *value)
 	}
 	if (!k)
 		return dk_error_set(DK_EINVALID, "unknown key \"%s\"", name);
-	if ((rc = set_value(cfg, k, value, FROM_FLAG)) < 0)
+	if ((rc = set_value(cfg, k, dot + 1, value, FROM_FLAG)) < 0)
 		return dk_error_prefix("%s.%s", k->section, k->name);
 	return derive(cfg);
 }
@@ -535,6 +569,11 @@ dk_config_free(dk_config *pub)
 		if (keys[i].type == KEY_STRING || keys[i].type == KEY_SECRET)
 			free_string(*(char **)(void *)((char *)pub + keys[i].offset), keys[i].type);
 	}
+	for (size_t i = 0; i < pub->n_keys; i++) {
+		free(pub->keys[i].name);
+		free(pub->keys[i].value);
+	}
+	free(pub->keys);
 	free(pub->path);
 	free(pub);
 }

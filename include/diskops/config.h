@@ -1,6 +1,7 @@
 #ifndef DISKOPS_CONFIG_H
 #define DISKOPS_CONFIG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /*
@@ -9,6 +10,11 @@
  * environment variables, then flags (dk_config_set from the front end). Every key
  * lives in one table in core/config.c, which drives all four layers.
  */
+
+typedef struct {
+	char *name;
+	char *value;
+} dk_config_pair;
 
 typedef struct dk_config {
 	char *path;                 /* the file read, or NULL when none existed */
@@ -48,6 +54,11 @@ typedef struct dk_config {
 
 	/* [retention] */
 	int grace_days;             /* default 7 */
+
+	/* [keys]: free-form "action = keys" lines, in file order, for the console to
+	 * interpret (bind and unbind); the config module only carries them. */
+	dk_config_pair *keys;
+	size_t n_keys;
 } dk_config;
 
 /*

@@ -423,6 +423,35 @@ long_lines_are_refused(void **state)
 	assert_non_null(strstr(dk_error_last()->message, ":2: line is longer than"));
 }
 
+/* [keys] is free-form: any name passes through in file order, for the console to judge. */
+static void
+keys_section_is_passed_through(void **state)
+{
+	struct fixture *f = *state;
+	dk_config *cfg;
+
+	assert_int_equal(tu_write_file(f->file,
+		"[keys]\nquit = x\nrollback =\nNotAnAction = C-q F1\n[log]\nlevel = warn\n", 0644), 0);
+	assert_int_equal(dk_config_load(&cfg, f->file), 0);
+	assert_int_equal(cfg->n_keys, 3);
+	assert_string_equal(cfg->keys[0].name, "quit");
+	assert_string_equal(cfg->keys[0].value, "x");
+	assert_string_equal(cfg->keys[1].name, "rollback");
+	assert_string_equal(cfg->keys[1].value, "");
+	assert_string_equal(cfg->keys[2].name, "NotAnAction");
+	assert_string_equal(cfg->keys[2].value, "C-q F1");
+	assert_string_equal(cfg->log_level, "warn");
+	assert_int_equal(dk_config_set(cfg, "keys.help", "h"), 0);
+	assert_int_equal(cfg->n_keys, 4);
+	assert_string_equal(cfg->keys[3].name, "help");
+	dk_config_free(cfg);
+
+	assert_int_equal(dk_config_defaults(&cfg), 0);
+	assert_int_equal(cfg->n_keys, 0);
+	assert_null(cfg->keys);
+	dk_config_free(cfg);
+}
+
 int
 main(void)
 {
@@ -439,6 +468,7 @@ main(void)
 		T(explicit_missing_file_is_not_found),
 		T(state_dir_is_created_0700),
 		T(long_lines_are_refused),
+		T(keys_section_is_passed_through),
 	};
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

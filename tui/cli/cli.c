@@ -300,16 +300,20 @@ dk_cli_main(int argc, char **argv)
 	bool noun_known;
 	char name[64];
 	int first = 1, rc, sub_argc;
-	char **sub_argv;
+	char **sub_argv, *console_argv[] = { (char *)"console", NULL };
 
 	if ((rc = parse_leading(&c, argc, argv, &first)) != 0)
 		goto done;
-	if (first >= argc) {
+	if (first >= argc && !(isatty(0) && isatty(1))) {
 		print_main_help(isatty(1) ? stdout : stderr);
 		rc = isatty(1) ? 0 : dk_error_set(DK_EUSAGE, "no command");
 		goto done;
 	}
-	cmd = find_command(argv[first], first + 1 < argc ? argv[first + 1] : NULL, &noun_known);
+	/* On a terminal, `diskops` alone is the console. */
+	if (first >= argc)
+		cmd = find_command("console", NULL, &noun_known);
+	else
+		cmd = find_command(argv[first], first + 1 < argc ? argv[first + 1] : NULL, &noun_known);
 	if (!cmd) {
 		const char *verb = first + 1 < argc ? argv[first + 1] : NULL;
 
@@ -331,6 +335,10 @@ dk_cli_main(int argc, char **argv)
 	/* The handler sees argv[0] = the command word, then its own arguments. */
 	sub_argc = argc - first - (cmd->verb ? 1 : 0);
 	sub_argv = argv + first + (cmd->verb ? 1 : 0);
+	if (first >= argc) {
+		sub_argc = 1;
+		sub_argv = console_argv;
+	}
 	rc = cmd->run(&c, sub_argc, sub_argv);
 	if (rc < 0 && rc != DK_EUSAGE)
 		fprintf(stderr, "diskops: %s: %s\n", command_name(&c, name, sizeof(name)),

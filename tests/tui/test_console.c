@@ -1,0 +1,620 @@
+/*
+ * The console as an operator sees it: the real binary in a private tmux server, driven
+ * with send-keys and read with capture-pane. Every step waits for the screen to show
+ * what it should; the only time limits are hang guards.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pty.h>
+#include <regex.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tmuxutil.h"
+#include "storeutil.h"
+#include "../../tui/actions.h"
+
+#define RUN(e, r, ...) cli_run((e), (r), __VA_ARGS__, NULL)
+
+/* Two platforms with publications (one default each, one retired), an open and an acked
+ * alert: tests/tui/seed.sql, shared with `make screenshots`. */
+static int
+setup(void **state)
+{
+	cli_env *e = cli_env_new();
+	tu_run_result r;
+	char *db, *sql;
+
+	assert_int_equal(RUN(e, &r, "init"), 0);
+	tu_run_result_free(&r);
+	assert_int_equal(RUN(e, &r, "platform", "create", "ubuntu-24.04-lts", "--arch", "amd64",
+			     "--identity-regexp", "^https://git\\.example\\.com/ops/",
+			     "--issuer-regexp", "^https://token\\.actions\\.example\\.com$"), 0);
+	tu_run_result_free(&r);
+	assert_int_equal(RUN(e, &r, "platform", "create", "edge-arm", "--arch", "arm64"), 0);
+	tu_run_result_free(&r);
+	db = tu_path(e->state_dir, "diskops.db");
+	sql = tu_read_file("tests/tui/seed.sql", NULL);
+	assert_non_null(sql);
+	assert_int_equal(su_sql_exec(db, sql), 0);
+	free(sql);
+	free(db);
+	*state = e;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	tm_stop_all();
+	cli_env_free(*state);
+	return 0;
+}
+
+static void
+assert_contains(const char *haystack, const char *needle)
+{
+	if (!strstr(haystack, needle))
+		fail_msg("expected \"%s\" in:\n%s", needle, haystack);
+}
+
+static void
+assert_lacks(const char *haystack, const char *needle)
+{
+	if (strstr(haystack, needle))
+		fail_msg("did not expect \"%s\" in:\n%s", needle, haystack);
+}
+
+/* Q, then the pane's own line proves a clean exit (sanitizer reports change the code). */
+static void
+quit(tm_session *t)
+{
+	tm_keys(t, "Q", NULL);
+	tm_wait(t, "console exited");
+	assert_contains(t->last, "console exited 0");
+}
+
+/* Every line of the screen fits the width, in display columns. */
+static void
+assert_fits(tm_session *t, int width)
+{
+	char *screen = tm_capture(t, false), *line, *save = NULL;
+
+	for (line = strtok_r(screen, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		int cols = 0;
+
+		for (const unsigned char *p = (const unsigned char *)line; *p; p++)
+			cols += (*p & 0xC0) != 0x80;
+		if (cols > width)
+			fail_msg("line wider than %d: \"%s\"", width, line);
+	}
+	free(screen);
+}
+
+/* The column of a heading in its line, and of a value in another: aligned columns
+ * start at the same place. */
+static int
+column_of(const char *line, const char *text)
+{
+	const char *p = strstr(line, text);
+	int cols = 0;
+
+	if (!p)
+		fail_msg("\"%s\" not in \"%s\"", text, line);
+	for (const unsigned char *q = (const unsigned char *)line; q < (const unsigned char *)p; q++)
+		cols += (*q & 0xC0) != 0x80;
+	return cols;
+}
+
+static void
+navigate_every_view(int width, int height, cli_env *e)
+{
+	tm_session *t = tm_start(e, width, height, "", "");
+	char *head, *row;
+
+	tm_wait(t, "diskops › overview");
+	tm_wait(t, "ubuntu-24.04-lts");
+	assert_contains(t->last, "edge-arm");
+	assert_contains(t->last, "account default │ 2 platforms │ 1 open alert");
+	assert_fits(t, width);
+
+	/* overview → publications → publication, then back with Esc */
+	tm_keys(t, "G", "Enter", NULL);
+	tm_wait(t, "ubuntu-24.04-lts › publications");
+	assert_contains(t->last, "● d94a7e21 published");
+	assert_lacks(t->last, "retired");
+	head = tm_line(t, "STATUS");
+	row = tm_line(t, "d94a7e21");
+	assert_int_equal(column_of(head, "STATUS"), column_of(row, "published"));
+	assert_int_equal(column_of(head, "GIT SHA"), column_of(row, "3c4d5e6"));
+	free(head);
+	free(row);
+	assert_fits(t, width);
+	tm_keys(t, "a", NULL);
+	tm_wait(t, "b71e4c09 retired");
+	tm_keys(t, "a", NULL);
+	tm_wait_gone(t, "b71e4c09");
+	tm_keys(t, "j", "j", "Enter", NULL);
+	tm_wait(t, "› d94a7e21");
+	assert_contains(t->last, "yes: nodes boot this image");
+	assert_contains(t->last, "sha256:3333333333333333");
+	tm_keys(t, "Escape", NULL);
+	tm_wait(t, "3/4");
+	assert_contains(t->last, "ubuntu-24.04-lts › publications");
+	tm_keys(t, "Escape", NULL);
+	tm_wait_gone(t, "publications");
+	assert_contains(t->last, "diskops › overview");
+
+	/* number keys, Tab and BTab */
+	tm_keys(t, "3", NULL);
+	tm_wait(t, "diskops › events");
+	assert_contains(t->last, "system.node_platform_created");
+	tm_keys(t, "4", NULL);
+	tm_wait(t, "diskops › alerts");
+	assert_contains(t->last, "signature_rejected");
+	assert_contains(t->last, "acked");
+	tm_keys(t, "Tab", NULL);
+	tm_wait(t, "diskops › overview");
+	tm_keys(t, "Tab", NULL);
+	tm_wait(t, "› publications");
+	tm_keys(t, "BTab", NULL);
+	tm_wait_gone(t, "› publications");
+	tm_keys(t, "BTab", NULL);
+	tm_wait(t, "diskops › alerts");
+	tm_keys(t, "1", NULL);
+	tm_wait(t, "diskops › overview");
+
+	/* `/` with n and N, then the command line */
+	tm_keys(t, "/", NULL);
+	tm_type(t, "edge");
+	tm_keys(t, "Enter", NULL);
+	tm_wait(t, "/edge: match 1 of 1");
+	tm_keys(t, "n", NULL);
+	tm_wait(t, "1/2");
+	tm_keys(t, ":", NULL);
+	tm_type(t, "platform edge-arm");
+	tm_keys(t, "Enter", NULL);
+	tm_wait(t, "edge-arm › publications");
+	tm_keys(t, ":", NULL);
+	tm_type(t, "events");
+	tm_keys(t, "Enter", NULL);
+	tm_wait(t, "diskops › events");
+	tm_keys(t, ":", NULL);
+	tm_type(t, "nonsense");
+	tm_keys(t, "Enter", NULL);
+	tm_wait(t, "unknown command \"nonsense\"");
+	tm_keys(t, ":", NULL);
+	tm_type(t, "q");
+	tm_keys(t, "Enter", NULL);
+	tm_wait(t, "console exited 0");
+	tm_stop(t);
+}
+
+static void
+navigation_at_80x24(void **state)
+{
+	navigate_every_view(80, 24, *state);
+}
+
+static void
+navigation_at_132x43(void **state)
+{
+	navigate_every_view(132, 43, *state);
+}
+
+static void
+resize_down_and_back(void **state)
+{
+	tm_session *t = tm_start(*state, 132, 43, "", "");
+
+	tm_wait(t, "ubuntu-24.04-lts");
+	tm_keys(t, "G", "Enter", "j", NULL);
+	tm_wait(t, "2/4");
+	tm_resize(t, 80, 24);
+	tm_wait(t, "refreshed");
+	/* The status bar sits on the last but one row of the new size. */
+	free(t->last);
+	t->last = tm_capture(t, false);
+	assert_fits(t, 80);
+	assert_contains(t->last, "ubuntu-24.04-lts › publications");
+	assert_contains(t->last, "2/4");
+	tm_resize(t, 79, 24);
+	tm_wait(t, "terminal too small: 79x24");
+	tm_resize(t, 80, 23);
+	tm_wait(t, "terminal too small: 80x23");
+	tm_resize(t, 132, 43);
+	tm_wait_gone(t, "too small");
+	tm_wait(t, "2/4");
+	assert_contains(t->last, "ubuntu-24.04-lts › publications");
+	assert_fits(t, 132);
+	/* Keys still work after all that. */
+	tm_keys(t, "Escape", NULL);
+	tm_wait(t, "diskops › overview");
+	quit(t);
+	tm_stop(t);
+}
+
+/* Pages through the help view, collecting every screen. */
+static char *
+help_text(tm_session *t)
+{
+	size_t len = 0;
+	char *all = calloc(1, 1), *screen;
+
+	tm_keys(t, "?", NULL);
+	tm_wait(t, "› help");
+	for (int page = 0; page < 10; page++) {
+		screen = tm_capture(t, false);
+		all = realloc(all, len + strlen(screen) + 1);
+		memcpy(all + len, screen, strlen(screen) + 1);
+		len += strlen(screen);
+		free(screen);
+		tm_keys(t, "PageDown", NULL);
+	}
+	tm_keys(t, "q", NULL);
+	tm_wait_gone(t, "› help");
+	return all;
+}
+
+struct expected_action {
+	const char *name;
+	const char *keys;
+	unsigned views;
+	unsigned flags;
+};
+
+static const struct expected_action table[] = {
+#define X(id, name, keys, views, flags, group, help) { name, keys, views, flags },
+	CONSOLE_ACTIONS(X)
+#undef X
+};
+
+static void
+check_help(tm_session *t, unsigned bit, bool read_only)
+{
+	char *help = help_text(t), want[64];
+
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+		const struct expected_action *a = &table[i];
+		bool shown = (a->views & bit) && !(read_only && (a->flags & AF_CHANGES));
+
+		/* "  Enter   enter   open the selected row": name after its keys. */
+		snprintf(want, sizeof(want), " %s ", a->name);
+		if (shown && (a->keys[0] || (a->flags & AF_ARG)))
+			assert_contains(help, want);
+		else if (!shown && strcmp(a->name, "rollback") == 0)
+			assert_lacks(help, want);
+	}
+	free(help);
+}
+
+static void
+help_lists_every_bound_action(void **state)
+{
+	tm_session *t = tm_start(*state, 80, 24, "", "");
+
+	tm_wait(t, "ubuntu-24.04-lts");
+	check_help(t, VB_OVERVIEW, false);
+	tm_keys(t, "2", NULL);
+	tm_wait(t, "› publications");
+	check_help(t, VB_PUBLICATIONS, false);
+	tm_keys(t, "3", NULL);
+	tm_wait(t, "› events");
+	check_help(t, VB_EVENTS, false);
+	quit(t);
+	tm_stop(t);
+}
+
+/* SGR parameters that set a colour: 30–38, 40–48, 90–97, 100–107 (39/49 reset). */
+static bool
+has_colour(const char *s)
+{
+	regex_t re;
+	bool found;
+
+	assert_int_equal(regcomp(&re, "\033\\[([0-9;]*;)?(3[0-8]|4[0-8]|9[0-7]|10[0-7])(;[0-9;]*)?m",
+				 REG_EXTENDED), 0);
+	found = regexec(&re, s, 0, NULL, 0) == 0;
+	regfree(&re);
+	return found;
+}
+
+static void
+colours_of_every_view(tm_session *t, bool expect)
+{
+	static const char *const keys[] = { "1", "2", "3", "4" };
+	static const char *const titles[] = { "› overview", "› publications", "› events", "› alerts" };
+	bool any = false;
+
+	for (int i = 0; i < 4; i++) {
+		char *screen;
+
+		tm_keys(t, keys[i], NULL);
+		tm_wait(t, titles[i]);
+		screen = tm_capture(t, true);
+		if (!expect && has_colour(screen))
+			fail_msg("colour escapes with colour off:\n%s", screen);
+		any |= has_colour(screen);
+		free(screen);
+	}
+	assert_int_equal(any, expect);
+}
+
+static void
+no_color_means_no_colour_escapes(void **state)
+{
+	tm_session *t;
+
+	/* The check is real: with colour on, the same screens do carry colour. */
+	t = tm_start(*state, 132, 43, "", "");
+	tm_wait(t, "ubuntu-24.04-lts");
+	colours_of_every_view(t, true);
+	quit(t);
+	tm_stop(t);
+
+	t = tm_start(*state, 132, 43, "NO_COLOR=1", "");
+	tm_wait(t, "ubuntu-24.04-lts");
+	colours_of_every_view(t, false);
+	quit(t);
+	tm_stop(t);
+
+	t = tm_start(*state, 80, 24, "", "--no-color");
+	tm_wait(t, "ubuntu-24.04-lts");
+	colours_of_every_view(t, false);
+	quit(t);
+	tm_stop(t);
+}
+
+static void
+ascii_line_drawing(void **state)
+{
+	tm_session *t = tm_start(*state, 80, 24, "", "--ascii");
+
+	tm_wait(t, "diskops > overview");
+	assert_contains(t->last, "account default | 2 platforms");
+	tm_keys(t, "G", "2", NULL);
+	tm_wait(t, "* d94a7e21");
+	assert_lacks(t->last, "●");
+	assert_lacks(t->last, "…");
+	quit(t);
+	tm_stop(t);
+}
+
+static void
+read_only_hides_and_refuses(void **state)
+{
+	tm_session *t = tm_start(*state, 80, 24, "", "");
+
+	tm_wait(t, "ubuntu-24.04-lts");
+	assert_lacks(t->last, "read-only");
+	tm_keys(t, "2", NULL);
+	tm_wait(t, "› publications");
+	tm_keys(t, "R", NULL);
+	tm_wait(t, "rollback not available yet");
+	quit(t);
+	tm_stop(t);
+
+	t = tm_start(*state, 80, 24, "", "--read-only");
+	tm_wait(t, "│ read-only");
+	tm_keys(t, "2", NULL);
+	tm_wait(t, "› publications");
+	tm_keys(t, "R", NULL);
+	tm_wait(t, "read-only: rollback refused");
+	tm_keys(t, ":", NULL);
+	tm_type(t, "rollback");
+	tm_keys(t, "Enter", NULL);
+	tm_wait(t, "read-only: rollback refused");
+	check_help(t, VB_PUBLICATIONS, true);
+	quit(t);
+	tm_stop(t);
+}
+
+static void
+another_process_shows_without_a_key(void **state)
+{
+	cli_env *e = *state;
+	tm_session *t = tm_start(e, 80, 24, "", "");
+	tu_run_result r;
+
+	tm_wait(t, "2 platforms");
+	assert_int_equal(RUN(e, &r, "platform", "create", "late-arrival", "--arch", "arm64"), 0);
+	tu_run_result_free(&r);
+	/* No key is sent: the 500 ms data_version check brings it in. */
+	tm_wait(t, "late-arrival");
+	tm_wait(t, "3 platforms");
+	quit(t);
+	tm_stop(t);
+}
+
+static void
+yank_uses_osc52(void **state)
+{
+	tm_session *t = tm_start(*state, 80, 24, "", "");
+	char *buf;
+
+	free(tm_cmd(t, "set-option", "-g", "set-clipboard", "on", NULL));
+	tm_wait(t, "ubuntu-24.04-lts");
+	tm_keys(t, "G", "2", NULL);
+	tm_wait(t, "› publications");
+	tm_keys(t, "j", "j", "y", NULL);
+	tm_wait(t, "copied sha256:3333");
+	buf = tm_cmd(t, "show-buffer", NULL);
+	assert_string_equal(buf, "sha256:3333333333333333333333333333333333333333333333333333333333333333");
+	free(buf);
+	quit(t);
+	tm_stop(t);
+}
+
+static void
+save_display_writes_the_screen(void **state)
+{
+	cli_env *e = *state;
+	tm_session *t = tm_start(e, 80, 24, "", "");
+	char *path = tu_path(e->dir, "screen.txt"), cmd[600], *text;
+
+	tm_wait(t, "ubuntu-24.04-lts");
+	snprintf(cmd, sizeof(cmd), "save-display %s", path);
+	tm_keys(t, ":", NULL);
+	tm_type(t, cmd);
+	tm_keys(t, "Enter", NULL);
+	tm_wait(t, "saved the screen");
+	text = tu_read_file(path, NULL);
+	assert_non_null(text);
+	assert_contains(text, " diskops › overview");
+	assert_contains(text, " edge-arm ");
+	assert_contains(text, "account default │ 2 platforms");
+	/* Plain text: 24 lines, no escapes, no trailing blanks. */
+	assert_lacks(text, "\033");
+	assert_lacks(text, " \n");
+	free(text);
+	free(path);
+	quit(t);
+	tm_stop(t);
+}
+
+static void
+config_keys_rebind_and_unbind(void **state)
+{
+	cli_env *e = *state;
+	char *dir = tu_path(e->config_home, "diskops"), *file = tu_path(dir, "config.ini");
+	tm_session *t;
+
+	assert_int_equal(mkdir(e->config_home, 0700) == 0 || errno == EEXIST, 1);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_int_equal(tu_write_file(file, "[keys]\nquit = x\nhelp =\nmove-down = j Down J\n", 0600), 0);
+	t = tm_start(e, 80, 24, "", "");
+	tm_wait(t, "ubuntu-24.04-lts");
+	assert_contains(t->last, "x quit");
+	tm_keys(t, "?", NULL);
+	tm_wait(t, "? is not bound in this view");
+	tm_keys(t, "J", NULL);
+	tm_wait(t, "2/2");
+	tm_keys(t, "x", NULL);
+	tm_wait(t, "console exited 0");
+	tm_stop(t);
+
+	assert_int_equal(tu_write_file(file, "[keys]\nfly = f\n", 0600), 0);
+	t = tm_start(e, 80, 24, "", "");
+	tm_wait(t, "console exited 2");
+	assert_contains(t->last, "unknown action \"fly\"");
+	tm_stop(t);
+	assert_int_equal(tu_write_file(file, "[keys]\nquit = Hyper-q\n", 0600), 0);
+	t = tm_start(e, 80, 24, "", "");
+	tm_wait(t, "console exited 2");
+	assert_contains(t->last, "unknown key \"Hyper-q\"");
+	tm_stop(t);
+	free(file);
+	free(dir);
+}
+
+static void
+console_needs_a_terminal(void **state)
+{
+	tu_run_result r;
+
+	assert_int_equal(RUN(*state, &r, "console"), 2);
+	assert_contains(r.err, "needs a terminal");
+	tu_run_result_free(&r);
+}
+
+/*
+ * Idle means silent: on a pty of its own the console paints once, then writes nothing
+ * while several 500 ms store checks pass, and exits cleanly on Q.
+ */
+static void
+idle_console_writes_nothing(void **state)
+{
+	cli_env *e = *state;
+	struct winsize ws = { .ws_row = 24, .ws_col = 80 };
+	const char *bin = getenv("DISKOPS_BIN");
+	char buf[4096], env_state[600], env_config[600];
+	int master, status;
+	size_t total = 0, idle_bytes = 0;
+	pid_t pid;
+
+	snprintf(env_state, sizeof(env_state), "DISKOPS_STATE_DIR=%s", e->state_dir);
+	snprintf(env_config, sizeof(env_config), "XDG_CONFIG_HOME=%s", e->config_home);
+	pid = forkpty(&master, NULL, NULL, &ws);
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		putenv(env_state);
+		putenv(env_config);
+		putenv((char *)"TERM=xterm-256color");
+		putenv((char *)"LANG=C.UTF-8");
+		putenv((char *)"DISKOPS_CONFIG=");
+		putenv((char *)"DISKOPS_ACCOUNT_DEFAULT=");
+		execl(bin && *bin ? bin : "./diskops", "diskops", "console", (char *)NULL);
+		_exit(127);
+	}
+	/* The first paint: read until the status bar has gone out and a quiet spell follows. */
+	for (;;) {
+		struct pollfd p = { master, POLLIN, 0 };
+		ssize_t n;
+
+		if (poll(&p, 1, total && memmem(buf, sizeof(buf), "refreshed", 9) ? 300 : TM_GUARD_MS) <= 0)
+			break;
+		if ((n = read(master, buf, sizeof(buf))) <= 0)
+			break;
+		total += (size_t)n;
+	}
+	assert_true(total > 0);
+	/* Three version checks' worth of idling. */
+	{
+		struct pollfd p = { master, POLLIN, 0 };
+		struct timespec end, now;
+
+		clock_gettime(CLOCK_MONOTONIC, &end);
+		end.tv_sec += 2;
+		for (;;) {
+			long left;
+			ssize_t n;
+
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			left = (end.tv_sec - now.tv_sec) * 1000 + (end.tv_nsec - now.tv_nsec) / 1000000;
+			if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+				break;
+			if ((n = read(master, buf, sizeof(buf))) <= 0)
+				break;
+			idle_bytes += (size_t)n;
+		}
+	}
+	assert_int_equal(idle_bytes, 0);
+	assert_int_equal(write(master, "Q", 1), 1);
+	/* Drain until the child closes the pty, so it never blocks on a full buffer. */
+	while (read(master, buf, sizeof(buf)) > 0)
+		;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	close(master);
+}
+
+int
+main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(navigation_at_80x24),
+		T(navigation_at_132x43),
+		T(resize_down_and_back),
+		T(help_lists_every_bound_action),
+		T(no_color_means_no_colour_escapes),
+		T(ascii_line_drawing),
+		T(read_only_hides_and_refuses),
+		T(another_process_shows_without_a_key),
+		T(yank_uses_osc52),
+		T(save_display_writes_the_screen),
+		T(config_keys_rebind_and_unbind),
+		T(console_needs_a_terminal),
+		T(idle_console_writes_nothing),
+	};
+	return cmocka_run_group_tests_name("console", tests, NULL, NULL);
+}

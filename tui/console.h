@@ -1,0 +1,131 @@
+#ifndef DISKOPS_TUI_CONSOLE_H
+#define DISKOPS_TUI_CONSOLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "actions.h"
+#include "keys.h"
+#include "model.h"
+#include "terminal.h"
+#include "diskops/config.h"
+#include "diskops/store.h"
+
+/*
+ * The operator console. A generic engine (tui/view.c, tui/draw.c) drives views that are
+ * one file each in views/: a view turns the current snapshot into rows of cells and may
+ * handle some actions; everything else — movement, search, the view stack, help, the
+ * command line, the bars — is the engine's (tig's struct view + struct view_ops).
+ */
+
+struct console_opts {
+	bool read_only;         /* --read-only: changing actions are hidden and refused */
+	bool no_color;
+	bool ascii;
+	bool mouse;
+};
+
+/* `diskops console`: runs until the operator quits; returns 0 or a DK_E* code. */
+int dk_console_run(const struct console_opts *opts, dk_config *cfg, dk_store *store,
+		   const dk_account *account);
+
+struct console;
+struct view;
+
+/* What a handler asks of the engine (htop's reactions); the loop acts on them. */
+enum {
+	R_PASS = 0,             /* not handled here: the engine's turn */
+	R_DONE = 1 << 0,        /* handled */
+	R_REDRAW = 1 << 1,      /* repaint */
+	R_ROWS = 1 << 2,        /* rebuild rows from the snapshot (a filter changed) */
+	R_RELOAD = 1 << 3,      /* take a new snapshot from the store */
+	R_QUIT = 1 << 4
+};
+
+enum {
+	COL_RIGHT = 1 << 0,     /* numbers and sizes */
+	COL_FLEX = 1 << 1       /* takes a share of the width left over; `width` is its minimum */
+};
+
+struct column {
+	const char *title;
+	int width;
+	unsigned flags;
+};
+
+#define MAX_COLUMNS 8
+#define CELL_BYTES 256
+
+struct cell {
+	char text[CELL_BYTES];
+	enum style style;
+};
+
+struct row {
+	struct cell cell[MAX_COLUMNS];
+	enum style style;       /* the whole row, e.g. help headings */
+};
+
+struct view_ops {
+	const char *name;               /* title, and the `:` command that opens it */
+	unsigned bit;                   /* VB_* */
+	const struct column *columns;
+	int ncolumns;
+	/* Rebuilds the view's row index from the snapshot; returns the number of rows.
+	 * Nothing may point into an older snapshot afterwards. */
+	size_t (*rows)(struct view *v, const struct console_snapshot *s);
+	void (*cells)(struct view *v, const struct console_snapshot *s, size_t row,
+		      struct row *out);
+	/* A stable id per row, so the cursor stays on it across reloads. */
+	const char *(*row_id)(struct view *v, const struct console_snapshot *s, size_t row);
+	/* What `y` copies; NULL: the row id. */
+	const char *(*yank)(struct view *v, const struct console_snapshot *s, size_t row);
+	/* The breadcrumb for this view ("ubuntu-24.04 › publications"), into buf. */
+	void (*title)(struct view *v, const struct console_snapshot *s, char *buf, size_t len);
+	/* View-specific actions; R_PASS hands the action to the engine. */
+	int (*request)(struct view *v, struct console *c, enum action a, const char *arg);
+	void (*done)(struct view *v);
+};
+
+struct view {
+	const struct view_ops *ops;
+	struct console *console;        /* for the keymap and flags; views never reach the store */
+	struct view *parent;            /* Esc goes back here */
+	size_t nrows;
+	size_t cur;                     /* selected row */
+	size_t top;                     /* first row on screen */
+	char sel_id[160];               /* id of the selected row, kept across reloads */
+	char arg[160];                  /* platform id, publication id, … */
+	bool show_all;                  /* publications: retired and purged too */
+	char search[256];               /* last `/` pattern */
+	void *priv;                     /* the view's row index, freed by ops->done */
+};
+
+/* --- for views --- */
+
+const struct console_snapshot *console_snapshot(const struct console *c);
+const struct keymap *console_keymap(const struct console *c);
+bool console_read_only(const struct console *c);
+/* The last action's result, shown on the bottom line until the next action. */
+void console_message(struct console *c, enum style st, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Pushes a view on top of the current one (Esc returns). */
+struct view *console_push(struct console *c, const struct view_ops *ops, const char *arg);
+
+/* The views, one file each in views/. */
+extern const struct view_ops overview_view, publications_view, publication_view,
+	events_view, alerts_view, help_view;
+
+/* --- shared helpers for cells (tui/draw.c) --- */
+
+/* printf into a cell. */
+void cell_set(struct cell *c, enum style st, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Colour for a publication or platform status name. */
+enum style style_for_status(const char *status);
+enum style style_for_severity(const char *severity);
+/* "1.2 GiB"; "-" for <= 0. */
+const char *human_size(char *buf, size_t len, int64_t bytes);
+
+#endif

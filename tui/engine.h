@@ -1,0 +1,68 @@
+#ifndef DISKOPS_TUI_ENGINE_H
+#define DISKOPS_TUI_ENGINE_H
+
+/* The console engine's own state and functions, shared by tui/ only (views use console.h). */
+
+#include "console.h"
+#include "loop.h"
+
+#define MIN_COLS 80
+#define MIN_ROWS 24
+
+struct prompt {
+	bool active;
+	char kind;              /* ':' command line, '/' search */
+	char buf[256];
+	size_t len;
+};
+
+struct console {
+	struct console_opts opts;
+	dk_config *cfg;
+	dk_store *store;
+	char account_id[64];
+	struct console_snapshot *snap;
+	struct keymap keymap;
+	struct loop *loop;
+	struct view *view;      /* the current view: top of the stack */
+	char platform_id[160];  /* the platform `2` opens when no row names one */
+	char message[256];
+	enum style message_style;
+	struct prompt prompt;
+	bool dirty;             /* something changed since the last paint */
+	bool clear;             /* repaint every cell (resize, C-l) */
+	int rc;
+};
+
+/* tui/view.c */
+struct view *view_new(struct console *c, const struct view_ops *ops, const char *arg);
+void view_free(struct view *v);
+/* After a new snapshot or a filter change: rows again, cursor back on its row. */
+void view_rows(struct console *c, struct view *v);
+void view_rows_all(struct console *c);
+int view_body_height(void);
+/* Moves the cursor to row `to` (clamped) and scrolls it into sight. */
+void view_move_to(struct console *c, struct view *v, long to);
+/* Replaces the whole stack with a top-level view. */
+void console_switch(struct console *c, const struct view_ops *ops, const char *arg);
+/* Runs an action in the current view, from a key or the command line. */
+int console_dispatch(struct console *c, enum action a, const char *arg);
+/* Loads a new snapshot; keeps the old one (and says why) when that fails. */
+int console_reload(struct console *c);
+
+/* tui/search.c */
+bool view_row_matches(struct console *c, struct view *v, size_t row, const char *pattern);
+int view_search(struct console *c, struct view *v, int direction);
+
+/* tui/prompt.c */
+void prompt_start(struct console *c, char kind);
+int prompt_key(struct console *c, int key);
+
+/* tui/draw.c */
+void console_paint(struct console *c);
+/* Fits UTF-8 text into `width` columns: cut with the ellipsis glyph, padded, aligned.
+ * Control characters become spaces. */
+void text_fit(char *dst, size_t dstlen, const char *src, int width, bool right);
+int text_width(const char *s);
+
+#endif

@@ -1,0 +1,44 @@
+#ifndef DISKOPS_TUI_MODEL_H
+#define DISKOPS_TUI_MODEL_H
+
+#include <stdint.h>
+
+#include "diskops/model.h"
+#include "diskops/store.h"
+#include "diskops/agent.h"
+
+/*
+ * What the views draw: one immutable snapshot of the store for an account, built here
+ * and nowhere else (views never run SQL). The loop replaces the whole snapshot when the
+ * store's data_version moves; a worker thread can build one off the input path later and
+ * hand it over with loop_post.
+ */
+struct console_snapshot {
+	int64_t data_version;   /* of the store when it was taken */
+	int64_t taken_at;       /* wall clock, UTC seconds */
+	dk_account *account;
+	dk_account_list *accounts;
+	dk_platform_list *platforms;
+	dk_publication_list **pubs;     /* per platform (same index), newest first */
+	int *platform_alerts;           /* open alerts per platform (subject = its id or name) */
+	dk_event_list *events;
+	dk_alert_list *alerts;
+	int open_alerts;
+};
+
+#define SNAPSHOT_PUBLICATIONS 500       /* per platform */
+#define SNAPSHOT_EVENTS 500
+
+int console_snapshot_load(dk_store *store, const char *account_id,
+			  struct console_snapshot **out);
+void console_snapshot_free(struct console_snapshot *s);
+
+/* Index of the platform with this id, -1 when it is gone. */
+int snapshot_platform_index(const struct console_snapshot *s, const char *id);
+/* By exact name, else by id or an id prefix of 8+; -1 when none. */
+int snapshot_platform_find(const struct console_snapshot *s, const char *name_or_id);
+/* The publication with this id, with its platform index; NULL when gone. */
+const dk_publication *snapshot_publication(const struct console_snapshot *s, const char *id,
+					   int *platform);
+
+#endif
