@@ -1,9 +1,11 @@
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "diskops/auth.h"
 #include "diskops/error.h"
 #include "diskops/process.h"
+#include "diskops/retention.h"
 #include "http_internal.h"
 
 /*
@@ -63,6 +65,37 @@ done:
 	json_decref(body);
 }
 
+/* The original's account-wide sweep; `platform_id` in the body narrows it to one. */
+static void
+sweep(http_req *r, dk_store *st, const dk_worker *w, http_resp *out)
+{
+	json_t *body = r->body && r->len ? json_loadb(r->body, r->len, 0, NULL) : NULL;
+	dk_retention_options o = { 0 };
+	dk_retention_report rep = { 0 };
+	char actor[128];
+
+	snprintf(actor, sizeof(actor), "worker:%s", w->name);
+	o.platform = json_string_value(json_object_get(body, "platform_id"));
+	o.grace_days = r->srv->cfg->grace_days;
+	o.actor = actor;
+	o.actor_kind = DK_ACTOR_AGENT;
+	o.delete_manifest = dk_retention_registry_delete;
+	o.payload = r->srv->cfg;
+	if (dk_retention_sweep(st, &rep, w->account_id, &o) < 0) {
+		if (dk_error_last()->code == DK_ENOTFOUND)
+			http_error(out, 404, "NOT_FOUND", "NodePlatform not found");
+		else
+			http_error(out, 500, "INTERNAL_ERROR", dk_error_last()->message);
+	} else {
+		http_json(out, 200, json_pack("{s:b, s:{s:i, s:i, s:i, s:i, s:i}}", "success", 1, "data",
+					      "retired_count", rep.retired, "purged_count", rep.purged,
+					      "deleted_count", rep.deleted, "pending_count", rep.pending,
+					      "error_count", rep.errors));
+	}
+	dk_retention_report_clear(&rep);
+	json_decref(body);
+}
+
 int
 http_worker(http_req *r, const char *path, http_resp *out)
 {
@@ -87,7 +120,7 @@ http_worker(http_req *r, const char *path, http_resp *out)
 	} else if (strcmp(path, "disk_image_publications/process") == 0) {
 		process(r, st, w, out);
 	} else if (strcmp(path, "disk_image_publications/sweep_retention") == 0) {
-		http_error(out, 501, "NOT_IMPLEMENTED", "retention sweep is not available yet");
+		sweep(r, st, w, out);
 	} else {
 		http_error(out, 404, "NOT_FOUND", "Not found");
 	}

@@ -60,6 +60,13 @@ int dk_retention_sweep(dk_store *store, dk_retention_report *out, const char *ac
 void dk_retention_report_clear(dk_retention_report *r);
 const char *dk_retention_action_name(dk_retention_action a);
 
+/*
+ * The registry delete every front end uses: payload is the dk_config, whose [registry]
+ * settings apply when the reference names that host. A manifest already gone counts as
+ * deleted.
+ */
+int dk_retention_registry_delete(void *payload, const char *oci_ref, const char *digest);
+
 /* `retention set`: validated 1..50, gated by the retention_update policy. */
 int dk_retention_set(dk_store *store, const char *account_id, const char *platform, int count,
 		     const char *actor, dk_actor_kind kind);

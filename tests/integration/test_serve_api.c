@@ -136,7 +136,22 @@ worker_api_messages(void **state)
 	assert_non_null(strstr(body, "ingest not available"));
 	free(body);
 	assert_int_equal(call(s, "POST", "/api/v1/system/worker_api/disk_image_publications/"
-			      "sweep_retention", hdr, "{}", NULL), 501);
+			      "sweep_retention", hdr, "{}", &body), 200);
+	/* nothing published yet: a sweep that changes nothing, and says so */
+	{
+		json_t *sw = json_loads(body, 0, NULL), *d = json_object_get(sw, "data");
+
+		assert_non_null(d);
+		assert_true(json_is_true(json_object_get(sw, "success")));
+		assert_int_equal(json_integer_value(json_object_get(d, "retired_count")), 0);
+		assert_int_equal(json_integer_value(json_object_get(d, "error_count")), 0);
+		json_decref(sw);
+	}
+	free(body);
+	assert_int_equal(call(s, "POST", "/api/v1/system/worker_api/disk_image_publications/"
+			      "sweep_retention", hdr, "{\"platform_id\":\"nope\"}", &body), 404);
+	assert_non_null(strstr(body, "NodePlatform not found"));
+	free(body);
 	free(cli(s, revoke, 0));
 	assert_int_equal(call(s, "POST", path, hdr, req, NULL), 401);
 	json_decref(pub);

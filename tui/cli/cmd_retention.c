@@ -6,7 +6,6 @@
 #include "diskops/error.h"
 #include "diskops/retention.h"
 #include "diskops/valid.h"
-#include "cli/registry_delete.h"
 
 enum { OPT_PLATFORM = CLI_OPT__COMMAND, OPT_DRY_RUN, OPT_COUNT };
 
@@ -58,7 +57,7 @@ cmd_retention_sweep(struct cli *c, int argc, char **argv)
 	o.dry_run = a.dry_run;
 	o.grace_days = c->cfg->grace_days;
 	o.actor = cli_actor();
-	o.delete_manifest = cli_registry_delete;
+	o.delete_manifest = dk_retention_registry_delete;
 	o.payload = c->cfg;
 	if ((rc = dk_retention_sweep(c->store, &r, c->account->id, &o)) < 0)
 		goto done;

@@ -1,7 +1,7 @@
 #include "diskops/config.h"
 #include "diskops/error.h"
 #include "diskops/oci.h"
-#include "cli/registry_delete.h"
+#include "diskops/retention.h"
 
 /*
  * Deletes a purged publication's manifest by digest, with the [registry] settings when
@@ -9,7 +9,7 @@
  * is already gone counts as deleted: that is the state purging wants.
  */
 int
-cli_registry_delete(void *payload, const char *oci_ref, const char *digest)
+dk_retention_registry_delete(void *payload, const char *oci_ref, const char *digest)
 {
 	const dk_config *cfg = payload;
 	dk_oci_ref *ref = NULL;
