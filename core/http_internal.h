@@ -14,6 +14,7 @@
 #include "diskops/commit.h"
 #include "diskops/config.h"
 #include "diskops/jobs.h"
+#include "diskops/serve_agent.h"
 #include "diskops/secret.h"
 #include "diskops/serve.h"
 #include "diskops/store.h"
@@ -42,6 +43,7 @@ struct dk_serve {
 	size_t jwt_key_len;
 	dk_batcher *batcher;
 	dk_jobs_pool *jobs;
+	dk_serve_agent *agent;
 	struct MHD_Daemon *daemon;
 	char *tls_cert, *tls_key;
 

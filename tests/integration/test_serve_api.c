@@ -1,4 +1,6 @@
 #include "serve_fixture.h"
+#include "storeutil.h"
+#include "diskops/serve_agent.h"
 
 static int
 setup(void **state)
@@ -159,10 +161,64 @@ worker_api_messages(void **state)
 	free(out);
 }
 
+/* The agent ticks inside serve: an alert appears with nobody running `agent tick`. */
+static void
+agent_ticks_inside_serve(void **state)
+{
+	struct srv s;
+	const char *repo[] = { "platform", "set", "rpi", "--build-repo", "ops/rpi", NULL };
+	const char *alerts[] = { "alerts", "list", "--json", NULL };
+	struct timespec tick = { 0, 20 * 1000 * 1000 };
+	char *db, *out;
+
+	(void)state;
+	srv_init(&s);
+	free(cli(&s, repo, 0));
+	db = tu_path(s.dir, "diskops.db");
+	assert_int_equal(su_sql_exec(db, "INSERT INTO gitea_runner_cache (repo, runner_id, name,"
+				     " online, fetched_at) VALUES ('ops/rpi', 1, 'rpi-builder', 0, 0)"), 0);
+	setenv("DISKOPS_ALERTS_TICK_SECONDS", "1", 1);
+	srv_start(&s, (const char *const[]){ "--no-ingest", NULL });
+	unsetenv("DISKOPS_ALERTS_TICK_SECONDS");
+	for (;;) {
+		out = cli(&s, alerts, 0);
+		if (strstr(out, "rpi-builder"))
+			break;
+		free(out);
+		nanosleep(&tick, NULL);
+	}
+	assert_non_null(strstr(out, "\"rule\": \"runner_offline\""));
+	free(out);
+	/* Back online: the next tick resolves it. */
+	assert_int_equal(su_sql_exec(db, "UPDATE gitea_runner_cache SET online = 1"), 0);
+	for (;;) {
+		out = cli(&s, alerts, 0);
+		if (strcmp(out, "[]\n") == 0)
+			break;
+		free(out);
+		nanosleep(&tick, NULL);
+	}
+	free(out);
+	free(db);
+	srv_free(&s);
+}
+
+static void
+daily_sweep_time(void **state)
+{
+	(void)state;
+	/* 2027-01-15T08:00:00Z -> 2027-01-16T03:30:00Z; 03:29:59 -> the same day's 03:30 */
+	assert_int_equal(dk_serve_agent_next_sweep(1800000000), 1800000000 - 8 * 3600 + 86400 + 12600);
+	assert_int_equal(dk_serve_agent_next_sweep(1799983799), 1799983800);
+	assert_int_equal(dk_serve_agent_next_sweep(1799983800), 1799983800 + 86400);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(agent_ticks_inside_serve),
+		cmocka_unit_test(daily_sweep_time),
 		cmocka_unit_test_setup_teardown(rest_roles_and_envelopes, setup, teardown),
 		cmocka_unit_test_setup_teardown(worker_api_messages, setup, teardown),
 	};

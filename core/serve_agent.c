@@ -1,0 +1,148 @@
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "diskops/agent.h"
+#include "diskops/clock.h"
+#include "diskops/error.h"
+#include "diskops/log.h"
+#include "diskops/retention.h"
+#include "diskops/serve_agent.h"
+#include "diskops/store.h"
+
+#define SWEEP_SECOND_OF_DAY (3 * 3600 + 30 * 60)
+
+struct dk_serve_agent {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	bool stop;
+	char *db_path;
+	const dk_config *cfg;
+};
+
+int64_t
+dk_serve_agent_next_sweep(int64_t t)
+{
+	int64_t day = t - (t % 86400), at = day + SWEEP_SECOND_OF_DAY;
+
+	return at > t ? at : at + 86400;
+}
+
+static void
+sweep_all(dk_store *store, const dk_config *cfg)
+{
+	dk_account_list *accounts = NULL;
+
+	if (dk_store_account_list(store, &accounts) < 0) {
+		dk_log_error("msg=\"daily retention: cannot list accounts\" error=\"%s\"",
+			     dk_error_last()->message);
+		return;
+	}
+	for (size_t i = 0; i < accounts->count; i++) {
+		dk_retention_options o = { .grace_days = cfg->grace_days, .actor = "agent",
+					   .actor_kind = DK_ACTOR_AGENT,
+					   .delete_manifest = dk_retention_registry_delete,
+					   .payload = (void *)cfg };
+		dk_retention_report r;
+
+		if (dk_retention_sweep(store, &r, accounts->items[i].id, &o) < 0)
+			dk_log_error("msg=\"daily retention failed\" account=%s error=\"%s\"",
+				     accounts->items[i].name, dk_error_last()->message);
+		else
+			dk_log_info("msg=\"daily retention\" account=%s retired=%d purged=%d errors=%d",
+				    accounts->items[i].name, r.retired, r.purged, r.errors);
+		dk_retention_report_clear(&r);
+	}
+	dk_account_list_free(accounts);
+}
+
+static void
+run_once(struct dk_serve_agent *a, int64_t *next_sweep)
+{
+	dk_store_options o = DK_STORE_OPTIONS_INIT;
+	dk_agent_report r;
+	dk_store *store;
+
+	o.busy_timeout_ms = a->cfg->busy_timeout_ms;
+	o.no_create = true;
+	/* A store per pass: the agent is idle most of the time and must not pin a lock. */
+	if (dk_store_open(&store, a->db_path, &o) < 0) {
+		dk_log_error("msg=\"agent: store unavailable\" error=\"%s\"", dk_error_last()->message);
+		return;
+	}
+	if (dk_agent_tick(store, a->cfg, &r) < 0)
+		dk_log_error("msg=\"agent tick failed\" error=\"%s\"", dk_error_last()->message);
+	else if (r.opened || r.resolved || r.stuck_retired || r.approvals_expired)
+		dk_log_info("msg=\"agent tick\" opened=%d resolved=%d stuck_retired=%d "
+			    "approvals_expired=%d", r.opened, r.resolved, r.stuck_retired,
+			    r.approvals_expired);
+	if (dk_clock_now() >= *next_sweep) {
+		sweep_all(store, a->cfg);
+		*next_sweep = dk_serve_agent_next_sweep(dk_clock_now());
+	}
+	dk_store_free(store);
+}
+
+static void *
+agent_main(void *arg)
+{
+	struct dk_serve_agent *a = arg;
+	int64_t next_sweep = dk_serve_agent_next_sweep(dk_clock_now());
+
+	pthread_mutex_lock(&a->lock);
+	while (!a->stop) {
+		struct timespec until;
+
+		pthread_mutex_unlock(&a->lock);
+		run_once(a, &next_sweep);
+		pthread_mutex_lock(&a->lock);
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += a->cfg->tick_seconds;
+		while (!a->stop && pthread_cond_timedwait(&a->wake, &a->lock, &until) != ETIMEDOUT)
+			;
+	}
+	pthread_mutex_unlock(&a->lock);
+	return NULL;
+}
+
+int
+dk_serve_agent_start(dk_serve_agent **out, const char *db_path, const dk_config *cfg)
+{
+	struct dk_serve_agent *a = calloc(1, sizeof(*a));
+
+	*out = NULL;
+	if (!a || !(a->db_path = strdup(db_path))) {
+		free(a);
+		return dk_error_set(DK_ENOMEM, "out of memory");
+	}
+	a->cfg = cfg;
+	pthread_mutex_init(&a->lock, NULL);
+	pthread_cond_init(&a->wake, NULL);
+	if (pthread_create(&a->thread, NULL, agent_main, a) != 0) {
+		free(a->db_path);
+		free(a);
+		return dk_error_set(DK_ERROR, "cannot start the agent thread");
+	}
+	*out = a;
+	return 0;
+}
+
+void
+dk_serve_agent_stop(dk_serve_agent *a)
+{
+	if (!a)
+		return;
+	pthread_mutex_lock(&a->lock);
+	a->stop = true;
+	pthread_cond_signal(&a->wake);
+	pthread_mutex_unlock(&a->lock);
+	pthread_join(a->thread, NULL);
+	pthread_cond_destroy(&a->wake);
+	pthread_mutex_destroy(&a->lock);
+	free(a->db_path);
+	free(a);
+}
