@@ -101,7 +101,7 @@ scripts_must_say_yes(void **state)
 	char d[40];
 
 	assert_int_equal(RUN(f->e, &r, "rollback", "--platform", "edge"), 2);
-	assert_contains(r.err, "refusing to change the boot image without a terminal: add --yes");
+	assert_contains(r.err, "no terminal to ask on; add --yes to confirm");
 	tu_run_result_free(&r);
 	assert_string_equal(default_id(f, d), f->ids[2]);
 }

@@ -44,26 +44,14 @@ print_plan(FILE *out, const dk_promote_plan *p, const dk_promote_request *req)
 	fprintf(out, "  new nodes boot   %s\n", p->pinned_ref ? p->pinned_ref : "-");
 }
 
-/* A terminal asks; a script must say --yes (DESIGN §10: never prompt without a TTY). */
+/* A terminal sees current -> target and is asked; a script must say --yes (DESIGN §10). */
 static int
 confirm(struct cli *c, const dk_promote_plan *p, const dk_promote_request *req)
 {
-	char line[16];
-	FILE *tty;
-
-	if (c->yes)
-		return 0;
-	if (!isatty(STDIN_FILENO) || !(tty = fopen("/dev/tty", "r+")))
-		return cli_usage_error(c, "refusing to change the boot image without a terminal: add --yes");
-	print_plan(tty, p, req);
-	fprintf(tty, "Proceed? [y/N] ");
-	fflush(tty);
-	if (!fgets(line, sizeof(line), tty) || (line[0] != 'y' && line[0] != 'Y')) {
-		fclose(tty);
-		return dk_error_set(DK_ERROR, "cancelled; nothing changed");
-	}
-	fclose(tty);
-	return 0;
+	if (!c->yes && isatty(STDIN_FILENO) && isatty(STDERR_FILENO))
+		print_plan(stderr, p, req);
+	return cli_confirm(c, "%s %s to %.12s", req->action == DK_PROMOTE_PROMOTE ? "Promote on"
+			   : "Roll back", p->platform_name, p->target_git_sha);
 }
 
 static int
