@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "diskops/process.h"
 #include "diskops/auth.h"
 #include "diskops/error.h"
 #include "diskops/init.h"
@@ -74,6 +75,8 @@ dk_serve_start(dk_serve **out, const dk_config *cfg, const dk_serve_options *opt
 	if (!(s = calloc(1, sizeof(*s))))
 		return dk_error_set(DK_ENOMEM, "out of memory");
 	s->cfg = (dk_config *)cfg;
+	/* The job runner's ingest reaches registries with these [registry] settings. */
+	dk_process_set_config(cfg);
 	pthread_key_create(&s->store_key, NULL);
 	pthread_mutex_init(&s->slots_lock, NULL);
 	if (!(s->db_path = dk_init_database_path(cfg))) {

@@ -111,3 +111,40 @@ dk_store_platform_set_status(dk_store *store, const char *account_id, const char
 		return dk_error_set(DK_ENOTFOUND, "platform %s not found", platform_id);
 	return 0;
 }
+
+int
+dk_store_publication_set_verified(dk_store *store, const dk_publication *r)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	/* Only a row under verification: a published artifact is never rewritten. */
+	if ((rc = dk_store__prepare(store, &st, "UPDATE disk_image_publication SET"
+				    " oci_digest = ?, artifact_sha256 = ?, size_bytes = ?,"
+				    " signature_kind = ?, cosign_identity = ?, cosign_issuer = ?,"
+				    " tlog_index = ?, cosign_verified = ?, updated_at = ?"
+				    " WHERE account_id = ? AND id = ? AND status = 'verifying'")) < 0)
+		return rc;
+	dk_store__bind_text(st, 1, r->oci_digest);
+	dk_store__bind_text(st, 2, r->artifact_sha256);
+	dk_store__bind_time(st, 3, r->size_bytes);
+	dk_store__bind_text(st, 4, r->signature_kind ? r->signature_kind : "none");
+	dk_store__bind_text(st, 5, r->cosign_identity);
+	dk_store__bind_text(st, 6, r->cosign_issuer);
+	if (r->tlog_index >= 0)
+		sqlite3_bind_int64(st, 7, r->tlog_index);
+	else
+		sqlite3_bind_null(st, 7);
+	sqlite3_bind_int(st, 8, r->cosign_verified ? 1 : 0);
+	sqlite3_bind_int64(st, 9, dk_clock_now());
+	dk_store__bind_text(st, 10, r->account_id);
+	dk_store__bind_text(st, 11, r->id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return dk_store__fail(store, rc, "recording the verified artifact");
+	if (sqlite3_changes(store->db) == 0)
+		return dk_error_set(DK_ESTATE, "publication %s is not verifying: its artifact "
+				    "cannot be recorded", r->id);
+	return 0;
+}

@@ -3,13 +3,15 @@
 
 #include <stdbool.h>
 
+#include "diskops/config.h"
 #include "diskops/store.h"
 
 /*
  * The publication processor: the one entry point that takes a publication through
  * ingest, used by the job queue, `diskops publication process` and the worker API.
- * Until ingest lands it can only mark the row verifying and then failed with
- * "ingest not available".
+ * Ingest (DESIGN §4): trust policy, registry fetch, legacy cosign signature,
+ * streamed download, then one publish transaction (core/ingest_oci.c does the registry
+ * side).
  */
 
 typedef struct {
@@ -28,5 +30,8 @@ typedef struct {
 int dk_process_publication(dk_store *store, dk_process_result *out, const char *account_id,
 			   const char *publication_id, const char *actor);
 void dk_process_result_clear(dk_process_result *r);
+/* The config whose [registry] settings ingest uses (borrowed, process-wide; NULL: the
+ * defaults). Front ends set it once at start-up. */
+void dk_process_set_config(const dk_config *cfg);
 
 #endif

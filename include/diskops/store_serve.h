@@ -147,6 +147,11 @@ int dk_store_publication_owner(dk_store *store, char **out_account_id, const cha
  * firmware, sbom, payload, webhook) on an existing row that is not published. */
 int dk_store_publication_refresh(dk_store *store, const dk_publication *row);
 
+/* Records what ingest verified (oci_digest, artifact_sha256, size_bytes, signature kind,
+ * identity, issuer, tlog_index, cosign_verified) on a row that is verifying; the status
+ * moves separately, through dk_store_publication_transition. */
+int dk_store_publication_set_verified(dk_store *store, const dk_publication *row);
+
 /* Rows per status over every account, indexed by dk_pub_status. */
 int dk_store_publication_counts(dk_store *store, int64_t out[DK_PUB__COUNT]);
 

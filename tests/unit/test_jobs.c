@@ -168,8 +168,11 @@ one_live_job_per_subject(void **state)
 	assert_true(c != a);
 }
 
+#define NO_POLICY "platform 'rpi' has no cosign trust policy configured (set " \
+	"cosign_identity_regexp + cosign_issuer_regexp, or trusted_keys)"
+
 static void
-ingest_stub_fails_the_publication(void **state)
+ingest_without_trust_policy_fails_the_publication(void **state)
 {
 	struct fx *f = *state;
 	dk_publication row = { 0 }, *p = NULL;
@@ -189,12 +192,12 @@ ingest_stub_fails_the_publication(void **state)
 	assert_int_equal(dk_store_job_get(f->store, &j, id), 0);
 	/* a decided failure is not retried: the row carries it */
 	assert_string_equal(j->state, "done");
-	assert_string_equal(j->last_error, "ingest not available");
+	assert_string_equal(j->last_error, NO_POLICY);
 	dk_job_free(j);
 	dk_publication_free(p);
 	assert_int_equal(dk_store_publication_find_sha(f->store, &p, f->acct->id, f->plat->id, "abc"), 0);
 	assert_int_equal(p->status, DK_PUB_FAILED);
-	assert_string_equal(p->error_message, "ingest not available");
+	assert_string_equal(p->error_message, NO_POLICY);
 	assert_int_equal(p->attempt_count, 1);
 	assert_int_equal(dk_store_platform_find(f->store, &plat, f->acct->id, "rpi"), 0);
 	assert_string_equal(plat->publication_status, "failed");
@@ -210,7 +213,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(failing_job_retries_with_backoff_then_dies, setup, teardown),
 		cmocka_unit_test_setup_teardown(expired_lease_is_taken_again, setup, teardown),
 		cmocka_unit_test_setup_teardown(one_live_job_per_subject, setup, teardown),
-		cmocka_unit_test_setup_teardown(ingest_stub_fails_the_publication, setup, teardown),
+		cmocka_unit_test_setup_teardown(ingest_without_trust_policy_fails_the_publication, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

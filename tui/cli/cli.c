@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "diskops/process.h"
 #include "diskops/account.h"
 #include "diskops/error.h"
 #include "diskops/init.h"
@@ -146,6 +147,8 @@ load_config(struct cli *c)
 		return rc;
 	if (c->account_name && (rc = dk_config_set(c->cfg, "account.default", c->account_name)) < 0)
 		return rc;
+	/* Ingest (jobs run, publication process) reaches registries with these settings. */
+	dk_process_set_config(c->cfg);
 	return 0;
 }
 
