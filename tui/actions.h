@@ -57,6 +57,8 @@ enum {
 	  "show or hide retired and purged publications") \
 	X(ROLLBACK, "rollback", "R", VB_PUBLICATIONS, AF_CHANGES, "Publications", \
 	  "make the selected publication the platform default") \
+	X(ACK, "ack", "a", VB_ALERTS, AF_CHANGES, "Alerts", \
+	  "acknowledge the selected alert") \
 	X(PLATFORM, "platform", "", VB_ALL, AF_ARG, "Commands", \
 	  ":platform NAME  publications of that platform") \
 	X(ACCOUNT, "account", "", VB_ALL, AF_ARG, "Commands", ":account NAME  switch account") \
