@@ -57,6 +57,8 @@ enum {
 	  "show or hide retired and purged publications") \
 	X(ROLLBACK, "rollback", "R", VB_PUBLICATIONS, AF_CHANGES, "Publications", \
 	  "make the selected publication the platform default") \
+	X(PROMOTE, "promote", "P", VB_PUBLICATIONS, AF_CHANGES, "Publications", \
+	  "promote the selected publication: the same dialog, under the promote policy") \
 	X(ACK, "ack", "a", VB_ALERTS, AF_CHANGES, "Alerts", \
 	  "acknowledge the selected alert") \
 	X(PLATFORM, "platform", "", VB_ALL, AF_ARG, "Commands", \

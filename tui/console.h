@@ -115,7 +115,8 @@ struct view *console_push(struct console *c, const struct view_ops *ops, const c
 
 /* Opens the rollback dialog for making pub_id the platform's default, or says in the
  * status line why it cannot be done. Returns R_* for the view's request. */
-int console_rollback_dialog(struct console *c, const char *platform_id, const char *pub_id);
+int console_rollback_dialog(struct console *c, dk_promote_action action,
+			    const char *platform_id, const char *pub_id);
 /* Acknowledges an alert as the operator; the status line says how it went. */
 int console_alert_ack(struct console *c, int64_t alert_id);
 

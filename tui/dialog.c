@@ -15,6 +15,12 @@
 #define DIALOG_WIDTH 76
 #define DIALOG_HEIGHT 15
 
+static const char *
+verb(dk_promote_action action)
+{
+	return action == DK_PROMOTE_PROMOTE ? "promote" : "rollback";
+}
+
 void
 dialog_close(struct console *c)
 {
@@ -23,18 +29,20 @@ dialog_close(struct console *c)
 }
 
 int
-console_rollback_dialog(struct console *c, const char *platform_id, const char *pub_id)
+console_rollback_dialog(struct console *c, dk_promote_action action, const char *platform_id,
+			const char *pub_id)
 {
 	struct dialog *d = &c->dialog;
 
 	dialog_close(c);
-	if (console_model_rollback_plan(c->store, c->account_id, platform_id, pub_id,
+	if (console_model_rollback_plan(c->store, c->account_id, action, platform_id, pub_id,
 					&d->plan) < 0) {
 		/* A refusal is an answer, not a dialog: nothing to confirm. */
-		console_message(c, ST_BAD, "rollback: %s", dk_error_last()->message);
+		console_message(c, ST_BAD, "%s: %s", verb(action), dk_error_last()->message);
 		dialog_close(c);
 		return R_REDRAW;
 	}
+	d->action = action;
 	d->active = true;
 	d->focus = DF_CANCEL;
 	return R_REDRAW;
@@ -59,7 +67,7 @@ confirm(struct console *c)
 	int rc;
 
 	d->reason[d->len] = '\0';
-	rc = console_model_rollback(c->store, c->account_id, &d->plan, d->reason, tui_actor(),
+	rc = console_model_rollback(c->store, c->account_id, d->action, &d->plan, d->reason, tui_actor(),
 				    &done);
 	if (rc == 0)
 		console_message(c, ST_GOOD, "%s now boots %.12s (publication %.8s)",
@@ -68,11 +76,22 @@ confirm(struct console *c)
 		console_message(c, ST_WARN, "approval pending (%s)",
 				done.approval_id ? done.approval_id : "?");
 	else
-		console_message(c, ST_BAD, "rollback: %s", dk_error_last()->message);
+		console_message(c, ST_BAD, "%s: %s", verb(d->action), dk_error_last()->message);
 	dk_promote_plan_clear(&done);
 	dialog_close(c);
 	/* Whatever happened, show the store as it is now. */
 	return R_RELOAD | R_REDRAW;
+}
+
+static int
+cancel(struct console *c)
+{
+	/* The message names the action, so take it before the dialog is wiped. */
+	const char *what = verb(c->dialog.action);
+
+	dialog_close(c);
+	console_message(c, ST_NORMAL, "%s cancelled; nothing changed", what);
+	return R_REDRAW;
 }
 
 int
@@ -82,9 +101,7 @@ dialog_key(struct console *c, int key)
 
 	switch (key) {
 	case 27:
-		dialog_close(c);
-		console_message(c, ST_NORMAL, "rollback cancelled; nothing changed");
-		return R_REDRAW;
+		return cancel(c);
 	case '\t':
 	case KEY_DOWN:
 	case KEY_RIGHT:
@@ -98,11 +115,8 @@ dialog_key(struct console *c, int key)
 	case '\n':
 		if (d->focus == DF_CONFIRM)
 			return confirm(c);
-		if (d->focus == DF_CANCEL) {
-			dialog_close(c);
-			console_message(c, ST_NORMAL, "rollback cancelled; nothing changed");
-			return R_REDRAW;
-		}
+		if (d->focus == DF_CANCEL)
+			return cancel(c);
 		d->focus = DF_CANCEL;
 		return R_REDRAW;
 	}
@@ -157,7 +171,8 @@ dialog_paint(struct console *c)
 	mvaddch(y, x + w - 1, ACS_URCORNER);
 	mvaddch(y + h - 1, x, ACS_LLCORNER);
 	mvaddch(y + h - 1, x + w - 1, ACS_LRCORNER);
-	snprintf(title, sizeof(title), " Roll back %s ", p->platform_name);
+	snprintf(title, sizeof(title), " %s %s ",
+		 d->action == DK_PROMOTE_PROMOTE ? "Promote on" : "Roll back", p->platform_name);
 	draw_text(y, x + 2, text_width(title) < in ? text_width(title) : in, title,
 		  term_attr(ST_HEADER));
 
@@ -197,9 +212,11 @@ dialog_paint(struct console *c)
 	bx = x + w - 30;
 	draw_text(y + 11, bx, 10, "[ Cancel ]",
 		  term_attr(d->focus == DF_CANCEL ? ST_SELECTED : ST_NORMAL));
-	draw_text(y + 11, bx + 13, 12, "[ Rollback ]",
+	draw_text(y + 11, bx + 13, 12, d->action == DK_PROMOTE_PROMOTE ? "[ Promote ]" : "[ Rollback ]",
 		  term_attr(d->focus == DF_CONFIRM ? ST_SELECTED : ST_NORMAL));
-	draw_text(y + 13, x + 2, in, "Tab moves  y or Rollback+Enter confirms  Esc cancels",
+	draw_text(y + 13, x + 2, in, d->action == DK_PROMOTE_PROMOTE
+		  ? "Tab moves  y or Promote+Enter confirms  Esc cancels"
+		  : "Tab moves  y or Rollback+Enter confirms  Esc cancels",
 		  term_attr(ST_DIM));
 	if (d->focus == DF_REASON) {
 		curs_set(1);

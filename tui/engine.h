@@ -21,6 +21,7 @@ enum { DF_REASON, DF_CANCEL, DF_CONFIRM, DF__COUNT };
 
 struct dialog {
 	bool active;
+	dk_promote_action action;       /* rollback or promote: the same change, two policies */
 	int focus;              /* DF_*; Cancel when it opens */
 	char reason[200];
 	size_t len;

@@ -156,11 +156,11 @@ snapshot_publication(const struct console_snapshot *s, const char *id, int *plat
 }
 
 int
-console_model_rollback_plan(dk_store *store, const char *account_id, const char *platform_id,
-			    const char *target_id, dk_promote_plan *out)
+console_model_rollback_plan(dk_store *store, const char *account_id, dk_promote_action action,
+			    const char *platform_id, const char *target_id, dk_promote_plan *out)
 {
 	dk_promote_request req = {
-		.action = DK_PROMOTE_ROLLBACK,
+		.action = action,
 		.platform = platform_id,
 		.target = target_id,
 		.actor_kind = DK_ACTOR_OPERATOR,
@@ -170,11 +170,12 @@ console_model_rollback_plan(dk_store *store, const char *account_id, const char 
 }
 
 int
-console_model_rollback(dk_store *store, const char *account_id, const dk_promote_plan *seen,
-		       const char *reason, const char *actor, dk_promote_plan *out)
+console_model_rollback(dk_store *store, const char *account_id, dk_promote_action action,
+		       const dk_promote_plan *seen, const char *reason, const char *actor,
+		       dk_promote_plan *out)
 {
 	dk_promote_request req = {
-		.action = DK_PROMOTE_ROLLBACK,
+		.action = action,
 		.platform = seen->platform_id,
 		.target = seen->target_id,
 		/* "" pins "no default": someone setting one meanwhile is a conflict too. */

@@ -48,11 +48,11 @@ const dk_publication *snapshot_publication(const struct console_snapshot *s, con
  * that plan saw (a concurrent move turns into DK_ECONFLICT, not a surprise).
  */
 int console_model_rollback_plan(dk_store *store, const char *account_id,
-				const char *platform_id, const char *target_id,
-				dk_promote_plan *out);
+				dk_promote_action action, const char *platform_id,
+				const char *target_id, dk_promote_plan *out);
 int console_model_rollback(dk_store *store, const char *account_id,
-			   const dk_promote_plan *seen, const char *reason, const char *actor,
-			   dk_promote_plan *out);
+			   dk_promote_action action, const dk_promote_plan *seen,
+			   const char *reason, const char *actor, dk_promote_plan *out);
 int console_model_alert_ack(dk_store *store, const char *account_id, int64_t alert_id,
 			    const char *actor);
 

@@ -176,9 +176,12 @@ request(struct view *v, struct console *c, enum action a, const char *arg)
 							   : "hiding retired and purged publications");
 		return R_ROWS | R_REDRAW;
 	case ACT_ROLLBACK:
+	case ACT_PROMOTE:
 		if (!v->nrows)
 			return R_PASS;
-		return console_rollback_dialog(c, s->platforms->items[priv(v)->platform].id,
+		return console_rollback_dialog(c, a == ACT_PROMOTE ? DK_PROMOTE_PROMOTE
+								   : DK_PROMOTE_ROLLBACK,
+					       s->platforms->items[priv(v)->platform].id,
 					       pub_at(v, s, v->cur)->id);
 	default:
 		return R_PASS;

@@ -524,6 +524,13 @@ rollback_dialog_cancel_changes_nothing(void **state)
 	j = cli_json(e, "events", "--prefix", "system.disk_image_rolled_back", "--json", NULL);
 	assert_int_equal(json_array_size(j), 0);
 	json_decref(j);
+	/* P is the same dialog under the promote policy. */
+	tm_keys(t, "P", NULL);
+	tm_wait(t, "[ Promote ]");
+	assert_contains(t->last, "Promote on ubuntu-24.04-lts");
+	tm_keys(t, "Escape", NULL);
+	tm_wait(t, "promote cancelled; nothing changed");
+	assert_string_equal(default_of(e, id), "d94a7e21-5b3d-4f6e-8a1b-000000000003");
 	/* The default itself is refused in the status line, without a dialog. */
 	tm_keys(t, "k", NULL);
 	tm_keys(t, "R", NULL);
