@@ -557,6 +557,26 @@ rollback_dialog_y_confirms(void **state)
 }
 
 static void
+rollback_under_require_approval_is_pending(void **state)
+{
+	cli_env *e = *state;
+	tm_session *t;
+	tu_run_result r;
+	char id[64];
+
+	assert_int_equal(RUN(e, &r, "policy", "set", "rollback", "require_approval"), 0);
+	tu_run_result_free(&r);
+	t = on_older_publication(e, "");
+	tm_keys(t, "R", NULL);
+	tm_wait(t, "[ Rollback ]");
+	tm_keys(t, "y", NULL);
+	tm_wait(t, "approval pending (");
+	assert_string_equal(default_of(e, id), "d94a7e21-5b3d-4f6e-8a1b-000000000003");
+	quit(t);
+	tm_stop(t);
+}
+
+static void
 alert_ack_by_key(void **state)
 {
 	cli_env *e = *state;
@@ -771,6 +791,7 @@ main(void)
 		T(rollback_dialog_by_keyboard),
 		T(rollback_dialog_cancel_changes_nothing),
 		T(rollback_dialog_y_confirms),
+		T(rollback_under_require_approval_is_pending),
 		T(alert_ack_by_key),
 		T(another_process_shows_without_a_key),
 		T(yank_uses_osc52),
