@@ -57,6 +57,10 @@ enum {
 	  "show or hide retired and purged publications") \
 	X(ROLLBACK, "rollback", "R", VB_PUBLICATIONS, AF_CHANGES, "Publications", \
 	  "make the selected publication the platform default") \
+	X(PROMOTE, "promote", "P", VB_PUBLICATIONS, AF_CHANGES, "Publications", \
+	  "promote the selected publication: the same dialog, under the promote policy") \
+	X(ACK, "ack", "a", VB_ALERTS, AF_CHANGES, "Alerts", \
+	  "acknowledge the selected alert") \
 	X(PLATFORM, "platform", "", VB_ALL, AF_ARG, "Commands", \
 	  ":platform NAME  publications of that platform") \
 	X(ACCOUNT, "account", "", VB_ALL, AF_ARG, "Commands", ":account NAME  switch account") \

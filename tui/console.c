@@ -69,6 +69,10 @@ handle_key(struct console *c, int key)
 		key = '\n';
 	if (key == 127 || key == 8)
 		key = KEY_BACKSPACE;
+	if (c->dialog.active) {
+		apply(c, dialog_key(c, key));
+		return;
+	}
 	if (c->prompt.active) {
 		apply(c, prompt_key(c, key));
 		return;
@@ -186,6 +190,7 @@ done:
 		c.view = parent;
 	}
 	loop_free(c.loop);
+	dialog_close(&c);
 	console_snapshot_free(c.snap);
 	return rc < 0 ? rc : c.rc;
 }

@@ -113,6 +113,13 @@ void console_message(struct console *c, enum style st, const char *fmt, ...)
 /* Pushes a view on top of the current one (Esc returns). */
 struct view *console_push(struct console *c, const struct view_ops *ops, const char *arg);
 
+/* Opens the rollback dialog for making pub_id the platform's default, or says in the
+ * status line why it cannot be done. Returns R_* for the view's request. */
+int console_rollback_dialog(struct console *c, dk_promote_action action,
+			    const char *platform_id, const char *pub_id);
+/* Acknowledges an alert as the operator; the status line says how it went. */
+int console_alert_ack(struct console *c, int64_t alert_id);
+
 /* The views, one file each in views/. */
 extern const struct view_ops overview_view, publications_view, publication_view,
 	events_view, alerts_view, help_view;

@@ -108,6 +108,12 @@ put(int y, int x, int width, const char *text, bool right, int attr)
 }
 
 void
+draw_text(int y, int x, int width, const char *text, int attr)
+{
+	put(y, x, width, text, false, attr);
+}
+
+void
 cell_set(struct cell *c, enum style st, const char *fmt, ...)
 {
 	va_list ap;
@@ -363,6 +369,9 @@ console_paint(struct console *c)
 		paint_rows(c, c->view, 1, view_body_height());
 		paint_status(c);
 		paint_bottom(c);
+		/* Last, over the rows: a resize repaints it centred on the new size. */
+		if (c->dialog.active)
+			dialog_paint(c);
 	}
 	wnoutrefresh(stdscr);
 	doupdate();

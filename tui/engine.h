@@ -16,6 +16,18 @@ struct prompt {
 	size_t len;
 };
 
+/* The rollback dialog's fields, in focus order. */
+enum { DF_REASON, DF_CANCEL, DF_CONFIRM, DF__COUNT };
+
+struct dialog {
+	bool active;
+	dk_promote_action action;       /* rollback or promote: the same change, two policies */
+	int focus;              /* DF_*; Cancel when it opens */
+	char reason[200];
+	size_t len;
+	dk_promote_plan plan;   /* what the operator is shown, and what the change pins */
+};
+
 struct console {
 	struct console_opts opts;
 	dk_config *cfg;
@@ -29,6 +41,7 @@ struct console {
 	char message[256];
 	enum style message_style;
 	struct prompt prompt;
+	struct dialog dialog;
 	bool dirty;             /* something changed since the last paint */
 	bool clear;             /* repaint every cell (resize, C-l) */
 	int rc;
@@ -58,7 +71,14 @@ int view_search(struct console *c, struct view *v, int direction);
 void prompt_start(struct console *c, char kind);
 int prompt_key(struct console *c, int key);
 
+/* tui/dialog.c */
+int dialog_key(struct console *c, int key);
+void dialog_paint(struct console *c);
+void dialog_close(struct console *c);
+
 /* tui/draw.c */
+/* Text fitted into width columns at y, x. */
+void draw_text(int y, int x, int width, const char *text, int attr);
 void console_paint(struct console *c);
 /* Fits UTF-8 text into `width` columns: cut with the ellipsis glyph, padded, aligned.
  * Control characters become spaces. */

@@ -154,3 +154,43 @@ snapshot_publication(const struct console_snapshot *s, const char *id, int *plat
 	}
 	return NULL;
 }
+
+int
+console_model_rollback_plan(dk_store *store, const char *account_id, dk_promote_action action,
+			    const char *platform_id, const char *target_id, dk_promote_plan *out)
+{
+	dk_promote_request req = {
+		.action = action,
+		.platform = platform_id,
+		.target = target_id,
+		.actor_kind = DK_ACTOR_OPERATOR,
+	};
+
+	return dk_promote_plan_make(store, out, account_id, &req);
+}
+
+int
+console_model_rollback(dk_store *store, const char *account_id, dk_promote_action action,
+		       const dk_promote_plan *seen, const char *reason, const char *actor,
+		       dk_promote_plan *out)
+{
+	dk_promote_request req = {
+		.action = action,
+		.platform = seen->platform_id,
+		.target = seen->target_id,
+		/* "" pins "no default": someone setting one meanwhile is a conflict too. */
+		.expected_default = seen->previous_id ? seen->previous_id : "",
+		.reason = reason && *reason ? reason : NULL,
+		.actor = actor,
+		.actor_kind = DK_ACTOR_OPERATOR,
+	};
+
+	return dk_promote(store, out, account_id, &req);
+}
+
+int
+console_model_alert_ack(dk_store *store, const char *account_id, int64_t alert_id,
+			const char *actor)
+{
+	return dk_alert_ack(store, account_id, alert_id, actor);
+}

@@ -6,6 +6,7 @@
 #include "diskops/model.h"
 #include "diskops/store.h"
 #include "diskops/agent.h"
+#include "diskops/promote.h"
 
 /*
  * What the views draw: one immutable snapshot of the store for an account, built here
@@ -40,5 +41,19 @@ int snapshot_platform_find(const struct console_snapshot *s, const char *name_or
 /* The publication with this id, with its platform index; NULL when gone. */
 const dk_publication *snapshot_publication(const struct console_snapshot *s, const char *id,
 					   int *platform);
+
+/*
+ * The console's changes go through here too, so views keep away from the store. The
+ * rollback is two steps: the plan the dialog shows, then the change pinned to the default
+ * that plan saw (a concurrent move turns into DK_ECONFLICT, not a surprise).
+ */
+int console_model_rollback_plan(dk_store *store, const char *account_id,
+				dk_promote_action action, const char *platform_id,
+				const char *target_id, dk_promote_plan *out);
+int console_model_rollback(dk_store *store, const char *account_id,
+			   dk_promote_action action, const dk_promote_plan *seen,
+			   const char *reason, const char *actor, dk_promote_plan *out);
+int console_model_alert_ack(dk_store *store, const char *account_id, int64_t alert_id,
+			    const char *actor);
 
 #endif

@@ -415,6 +415,8 @@ console_dispatch(struct console *c, enum action a, const char *arg)
 	case ACT_ENTER:
 	case ACT_SHOW_ALL:
 	case ACT_ROLLBACK:
+	case ACT_ACK:
+	case ACT_PROMOTE:
 		console_message(c, ST_NORMAL, "nothing to %s here", ai->name);
 		return R_REDRAW;
 	}

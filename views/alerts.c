@@ -52,6 +52,21 @@ yank(struct view *v, const struct console_snapshot *s, size_t row)
 	return s->alerts->items[row].subject;
 }
 
+static int
+request(struct view *v, struct console *c, enum action a, const char *arg)
+{
+	const struct console_snapshot *s = console_snapshot(c);
+
+	(void)arg;
+	if (a != ACT_ACK)
+		return R_PASS;
+	if (!v->nrows) {
+		console_message(c, ST_WARN, "no alert to acknowledge");
+		return R_REDRAW;
+	}
+	return console_alert_ack(c, s->alerts->items[v->cur].id);
+}
+
 const struct view_ops alerts_view = {
 	.name = "alerts",
 	.bit = VB_ALERTS,
@@ -61,4 +76,5 @@ const struct view_ops alerts_view = {
 	.cells = cells,
 	.row_id = row_id,
 	.yank = yank,
+	.request = request,
 };

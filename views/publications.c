@@ -176,9 +176,13 @@ request(struct view *v, struct console *c, enum action a, const char *arg)
 							   : "hiding retired and purged publications");
 		return R_ROWS | R_REDRAW;
 	case ACT_ROLLBACK:
-		/* The seam for the rollback dialog: promotion arrives with issue 6. */
-		console_message(c, ST_WARN, "rollback not available yet");
-		return R_REDRAW;
+	case ACT_PROMOTE:
+		if (!v->nrows)
+			return R_PASS;
+		return console_rollback_dialog(c, a == ACT_PROMOTE ? DK_PROMOTE_PROMOTE
+								   : DK_PROMOTE_ROLLBACK,
+					       s->platforms->items[priv(v)->platform].id,
+					       pub_at(v, s, v->cur)->id);
 	default:
 		return R_PASS;
 	}

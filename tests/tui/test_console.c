@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "tmuxutil.h"
 #include "storeutil.h"
 #include "../../tui/actions.h"
@@ -397,8 +399,9 @@ read_only_hides_and_refuses(void **state)
 	assert_lacks(t->last, "read-only");
 	tm_keys(t, "2", NULL);
 	tm_wait(t, "› publications");
+	/* Not read-only: R answers (here a refusal, the row is the default already). */
 	tm_keys(t, "R", NULL);
-	tm_wait(t, "rollback not available yet");
+	tm_wait(t, "is already the def");
 	quit(t);
 	tm_stop(t);
 
@@ -412,7 +415,183 @@ read_only_hides_and_refuses(void **state)
 	tm_type(t, "rollback");
 	tm_keys(t, "Enter", NULL);
 	tm_wait(t, "read-only: rollback refused");
+	assert_lacks(t->last, "[ Rollback ]");
 	check_help(t, VB_PUBLICATIONS, true);
+	tm_keys(t, "4", NULL);
+	tm_wait(t, "signature_rejected");
+	tm_keys(t, "a", NULL);
+	tm_wait(t, "read-only: ack refused");
+	quit(t);
+	tm_stop(t);
+}
+
+/* The ubuntu platform's default publication id, from the CLI. */
+static char *
+default_of(cli_env *e, char *buf)
+{
+	json_t *j = cli_json(e, "platform", "show", "ubuntu-24.04-lts", "--json", NULL);
+
+	assert_non_null(j);
+	snprintf(buf, 64, "%s", json_string_value(json_object_get(j, "default_publication_id")));
+	json_decref(j);
+	return buf;
+}
+
+/* The publications of ubuntu-24.04-lts with the cursor on c2f85d13, the older published
+ * one (rows: verifying, failed, the default, then it). */
+static tm_session *
+on_older_publication(cli_env *e, const char *env_prefix)
+{
+	tm_session *t = tm_start(e, 80, 24, env_prefix, "");
+
+	tm_wait(t, "ubuntu-24.04-lts");
+	tm_keys(t, "G", "2", NULL);
+	tm_wait(t, "› publications");
+	tm_keys(t, "j", "j", "j", NULL);
+	tm_wait(t, "c2f85d13");
+	return t;
+}
+
+static void
+rollback_dialog_by_keyboard(void **state)
+{
+	cli_env *e = *state;
+	tm_session *t = on_older_publication(e, "USER=carol SSH_CONNECTION='192.0.2.7 50000 10.0.0.1 22'");
+	char id[64];
+	json_t *j, *ev;
+
+	tm_keys(t, "R", NULL);
+	tm_wait(t, "[ Rollback ]");
+	/* What would change, before anything does. */
+	assert_contains(t->last, "Roll back ubuntu-24.04-lts");
+	assert_contains(t->last, "3c4d5e6f7081  publication d94a7e21");
+	assert_contains(t->last, "2b3c4d5e6f70  publication c2f85d13");
+	assert_contains(t->last, "registry.example.com/os/ubuntu-24.04-lts@sha256:2222");
+	assert_fits(t, 80);
+	assert_string_equal(default_of(e, id), "d94a7e21-5b3d-4f6e-8a1b-000000000003");
+	/* It stays centred through a resize. */
+	tm_resize(t, 100, 30);
+	tm_wait(t, "[ Rollback ]");
+	tm_resize(t, 80, 24);
+	tm_wait(t, "[ Rollback ]");
+	/* Cancel has the focus; Tab Tab reaches the reason, then Tab Tab the Rollback button. */
+	tm_keys(t, "Tab", "Tab", NULL);
+	tm_type(t, "bad kernel in d94a");
+	tm_wait(t, "bad kernel in d94a");
+	tm_keys(t, "Tab", "Tab", "Enter", NULL);
+	tm_wait(t, "ubuntu-24.04-lts now boots 2b3c4d5e6f70");
+	assert_lacks(t->last, "[ Rollback ]");
+	assert_string_equal(default_of(e, id), "c2f85d13-5b3d-4f6e-8a1b-000000000002");
+	/* The view shows the new default at once. */
+	tm_wait(t, "● c2f85d13");
+	j = cli_json(e, "events", "--prefix", "system.disk_image_rolled_back", "--json", NULL);
+	assert_non_null(j);
+	assert_int_equal(json_array_size(j), 1);
+	ev = json_object_get(json_array_get(j, 0), "payload");
+	assert_string_equal(json_string_value(json_object_get(ev, "actor")), "carol@192.0.2.7");
+	assert_string_equal(json_string_value(json_object_get(ev, "reason")), "bad kernel in d94a");
+	json_decref(j);
+	quit(t);
+	tm_stop(t);
+}
+
+static void
+rollback_dialog_cancel_changes_nothing(void **state)
+{
+	cli_env *e = *state;
+	tm_session *t = on_older_publication(e, "");
+	char id[64];
+	json_t *j;
+
+	/* Esc closes it. */
+	tm_keys(t, "R", NULL);
+	tm_wait(t, "[ Rollback ]");
+	tm_keys(t, "Escape", NULL);
+	tm_wait(t, "nothing changed");
+	/* Enter on Cancel, which has the focus, closes it too. */
+	tm_keys(t, "R", NULL);
+	tm_wait(t, "[ Rollback ]");
+	tm_keys(t, "Enter", NULL);
+	tm_wait_gone(t, "[ Rollback ]");
+	assert_contains(t->last, "nothing changed");
+	/* Typing y into the reason field is text, not a confirmation. */
+	tm_keys(t, "R", NULL);
+	tm_wait(t, "[ Rollback ]");
+	tm_keys(t, "Tab", "Tab", "y", NULL);
+	tm_keys(t, "Escape", NULL);
+	tm_wait_gone(t, "[ Rollback ]");
+	assert_string_equal(default_of(e, id), "d94a7e21-5b3d-4f6e-8a1b-000000000003");
+	j = cli_json(e, "events", "--prefix", "system.disk_image_rolled_back", "--json", NULL);
+	assert_int_equal(json_array_size(j), 0);
+	json_decref(j);
+	/* P is the same dialog under the promote policy. */
+	tm_keys(t, "P", NULL);
+	tm_wait(t, "[ Promote ]");
+	assert_contains(t->last, "Promote on ubuntu-24.04-lts");
+	tm_keys(t, "Escape", NULL);
+	tm_wait(t, "promote cancelled; nothing changed");
+	assert_string_equal(default_of(e, id), "d94a7e21-5b3d-4f6e-8a1b-000000000003");
+	/* The default itself is refused in the status line, without a dialog. */
+	tm_keys(t, "k", NULL);
+	tm_keys(t, "R", NULL);
+	tm_wait(t, "rollback: ");
+	assert_lacks(t->last, "[ Rollback ]");
+	quit(t);
+	tm_stop(t);
+}
+
+static void
+rollback_dialog_y_confirms(void **state)
+{
+	cli_env *e = *state;
+	tm_session *t = on_older_publication(e, "");
+	char id[64];
+
+	tm_keys(t, "R", NULL);
+	tm_wait(t, "[ Rollback ]");
+	tm_keys(t, "y", NULL);
+	tm_wait(t, "now boots 2b3c4d5e6f70");
+	assert_string_equal(default_of(e, id), "c2f85d13-5b3d-4f6e-8a1b-000000000002");
+	quit(t);
+	tm_stop(t);
+}
+
+static void
+rollback_under_require_approval_is_pending(void **state)
+{
+	cli_env *e = *state;
+	tm_session *t;
+	tu_run_result r;
+	char id[64];
+
+	assert_int_equal(RUN(e, &r, "policy", "set", "rollback", "require_approval"), 0);
+	tu_run_result_free(&r);
+	t = on_older_publication(e, "");
+	tm_keys(t, "R", NULL);
+	tm_wait(t, "[ Rollback ]");
+	tm_keys(t, "y", NULL);
+	tm_wait(t, "approval pending (");
+	assert_string_equal(default_of(e, id), "d94a7e21-5b3d-4f6e-8a1b-000000000003");
+	quit(t);
+	tm_stop(t);
+}
+
+static void
+alert_ack_by_key(void **state)
+{
+	cli_env *e = *state;
+	tm_session *t = tm_start(e, 80, 24, "USER=dave", "");
+	tu_run_result r;
+
+	tm_wait(t, "1 open alert");
+	tm_keys(t, "4", NULL);
+	tm_wait(t, "signature_rejected");
+	tm_keys(t, "a", NULL);
+	tm_wait(t, "acknowledged");
+	tm_wait(t, "0 open alerts");
+	assert_int_equal(RUN(e, &r, "alerts", "list", "--json"), 0);
+	assert_contains(r.out, "dave");
+	tu_run_result_free(&r);
 	quit(t);
 	tm_stop(t);
 }
@@ -609,6 +788,11 @@ main(void)
 		T(no_color_means_no_colour_escapes),
 		T(ascii_line_drawing),
 		T(read_only_hides_and_refuses),
+		T(rollback_dialog_by_keyboard),
+		T(rollback_dialog_cancel_changes_nothing),
+		T(rollback_dialog_y_confirms),
+		T(rollback_under_require_approval_is_pending),
+		T(alert_ack_by_key),
 		T(another_process_shows_without_a_key),
 		T(yank_uses_osc52),
 		T(save_display_writes_the_screen),

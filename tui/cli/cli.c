@@ -1,10 +1,10 @@
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "actor.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "diskops/process.h"
@@ -222,22 +222,7 @@ cli_account(struct cli *c)
 const char *
 cli_actor(void)
 {
-	static char actor[256];
-	const char *user = getenv("USER");
-	const char *ssh = getenv("SSH_CONNECTION");
-	struct passwd *pw;
-
-	if (!user || !*user)
-		user = (pw = getpwuid(getuid())) ? pw->pw_name : "unknown";
-	if (ssh && *ssh) {
-		char addr[64] = "";
-
-		sscanf(ssh, "%63s", addr);
-		snprintf(actor, sizeof(actor), "%s@%s", user, addr);
-	} else {
-		snprintf(actor, sizeof(actor), "%s", user);
-	}
-	return actor;
+	return tui_actor();
 }
 
 static const struct cli_command *

@@ -1,0 +1,227 @@
+/*
+ * The rollback dialog: what would change (from the plan, nothing changed yet), a reason,
+ * Cancel and Rollback. Cancel has the focus so a stray Enter changes nothing; the change
+ * is pinned to the default the dialog showed.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <curses.h>
+
+#include "actor.h"
+#include "engine.h"
+#include "diskops/error.h"
+
+#define DIALOG_WIDTH 76
+#define DIALOG_HEIGHT 15
+
+static const char *
+verb(dk_promote_action action)
+{
+	return action == DK_PROMOTE_PROMOTE ? "promote" : "rollback";
+}
+
+void
+dialog_close(struct console *c)
+{
+	dk_promote_plan_clear(&c->dialog.plan);
+	memset(&c->dialog, 0, sizeof(c->dialog));
+}
+
+int
+console_rollback_dialog(struct console *c, dk_promote_action action, const char *platform_id,
+			const char *pub_id)
+{
+	struct dialog *d = &c->dialog;
+
+	dialog_close(c);
+	if (console_model_rollback_plan(c->store, c->account_id, action, platform_id, pub_id,
+					&d->plan) < 0) {
+		/* A refusal is an answer, not a dialog: nothing to confirm. */
+		console_message(c, ST_BAD, "%s: %s", verb(action), dk_error_last()->message);
+		dialog_close(c);
+		return R_REDRAW;
+	}
+	d->action = action;
+	d->active = true;
+	d->focus = DF_CANCEL;
+	return R_REDRAW;
+}
+
+int
+console_alert_ack(struct console *c, int64_t alert_id)
+{
+	if (console_model_alert_ack(c->store, c->account_id, alert_id, tui_actor()) < 0) {
+		console_message(c, ST_BAD, "ack: %s", dk_error_last()->message);
+		return R_REDRAW;
+	}
+	console_message(c, ST_GOOD, "alert %lld acknowledged", (long long)alert_id);
+	return R_RELOAD | R_REDRAW;
+}
+
+static int
+confirm(struct console *c)
+{
+	struct dialog *d = &c->dialog;
+	dk_promote_plan done = { 0 };
+	int rc;
+
+	d->reason[d->len] = '\0';
+	rc = console_model_rollback(c->store, c->account_id, d->action, &d->plan, d->reason, tui_actor(),
+				    &done);
+	if (rc == 0)
+		console_message(c, ST_GOOD, "%s now boots %.12s (publication %.8s)",
+				done.platform_name, done.target_git_sha, done.target_id);
+	else if (rc == DK_EPENDING)
+		console_message(c, ST_WARN, "approval pending (%s)",
+				done.approval_id ? done.approval_id : "?");
+	else
+		console_message(c, ST_BAD, "%s: %s", verb(d->action), dk_error_last()->message);
+	dk_promote_plan_clear(&done);
+	dialog_close(c);
+	/* Whatever happened, show the store as it is now. */
+	return R_RELOAD | R_REDRAW;
+}
+
+static int
+cancel(struct console *c)
+{
+	/* The message names the action, so take it before the dialog is wiped. */
+	const char *what = verb(c->dialog.action);
+
+	dialog_close(c);
+	console_message(c, ST_NORMAL, "%s cancelled; nothing changed", what);
+	return R_REDRAW;
+}
+
+int
+dialog_key(struct console *c, int key)
+{
+	struct dialog *d = &c->dialog;
+
+	switch (key) {
+	case 27:
+		return cancel(c);
+	case '\t':
+	case KEY_DOWN:
+	case KEY_RIGHT:
+		d->focus = (d->focus + 1) % DF__COUNT;
+		return R_REDRAW;
+	case KEY_BTAB:
+	case KEY_UP:
+	case KEY_LEFT:
+		d->focus = (d->focus + DF__COUNT - 1) % DF__COUNT;
+		return R_REDRAW;
+	case '\n':
+		if (d->focus == DF_CONFIRM)
+			return confirm(c);
+		if (d->focus == DF_CANCEL)
+			return cancel(c);
+		d->focus = DF_CANCEL;
+		return R_REDRAW;
+	}
+	if (d->focus != DF_REASON) {
+		/* On the buttons, y is the shortcut for Rollback. */
+		if (key == 'y' || key == 'Y')
+			return confirm(c);
+		return R_REDRAW;
+	}
+	if (key == KEY_BACKSPACE) {
+		while (d->len > 0 && ((unsigned char)d->reason[d->len - 1] & 0xC0) == 0x80)
+			d->len--;
+		if (d->len > 0)
+			d->len--;
+	} else if (key == 21) {         /* C-u */
+		d->len = 0;
+	} else if (key >= ' ' && key < 256 && key != 127 && d->len + 1 < sizeof(d->reason)) {
+		d->reason[d->len++] = (char)key;
+	}
+	return R_REDRAW;
+}
+
+static void
+line(int y, int x, int w, const char *label, const char *value)
+{
+	char buf[512];
+
+	snprintf(buf, sizeof(buf), "%-16s%.480s", label, value);
+	draw_text(y, x, w, buf, term_attr(ST_NORMAL));
+}
+
+void
+dialog_paint(struct console *c)
+{
+	const struct dialog *d = &c->dialog;
+	const dk_promote_plan *p = &d->plan;
+	int w = COLS - 4 < DIALOG_WIDTH ? COLS - 4 : DIALOG_WIDTH;
+	int h = DIALOG_HEIGHT, x = (COLS - w) / 2, y = (LINES - h) / 2, in = w - 4;
+	char buf[512], built[32] = "-", title[128];
+	time_t t = (time_t)p->target_built_at;
+	struct tm tm;
+	int bx, cur_x;
+
+	attrset(term_attr(ST_NORMAL));
+	for (int r = 0; r < h; r++)
+		mvhline(y + r, x, ' ', w);
+	mvhline(y, x, ACS_HLINE, w);
+	mvhline(y + h - 1, x, ACS_HLINE, w);
+	mvvline(y, x, ACS_VLINE, h);
+	mvvline(y, x + w - 1, ACS_VLINE, h);
+	mvaddch(y, x, ACS_ULCORNER);
+	mvaddch(y, x + w - 1, ACS_URCORNER);
+	mvaddch(y + h - 1, x, ACS_LLCORNER);
+	mvaddch(y + h - 1, x + w - 1, ACS_LRCORNER);
+	snprintf(title, sizeof(title), " %s %s ",
+		 d->action == DK_PROMOTE_PROMOTE ? "Promote on" : "Roll back", p->platform_name);
+	draw_text(y, x + 2, text_width(title) < in ? text_width(title) : in, title,
+		  term_attr(ST_HEADER));
+
+	if (p->target_built_at > 0 && gmtime_r(&t, &tm))
+		strftime(built, sizeof(built), "%Y-%m-%d %H:%M UTC", &tm);
+	line(y + 2, x + 2, in, "platform", p->platform_name);
+	if (p->previous_id)
+		snprintf(buf, sizeof(buf), "%.12s  publication %.8s", p->previous_git_sha ?
+			 p->previous_git_sha : "-", p->previous_id);
+	else
+		snprintf(buf, sizeof(buf), "none");
+	line(y + 3, x + 2, in, "current default", buf);
+	snprintf(buf, sizeof(buf), "%.12s  publication %.8s  (%s%s)", p->target_git_sha,
+		 p->target_id, p->target_status, p->reactivate ? ", reactivated" : "");
+	line(y + 4, x + 2, in, "target", buf);
+	line(y + 5, x + 2, in, "signer", p->target_signer ? p->target_signer : "-");
+	line(y + 6, x + 2, in, "built", built);
+	line(y + 7, x + 2, in, "new nodes boot", p->pinned_ref ? p->pinned_ref : "-");
+
+	draw_text(y + 9, x + 2, 16, "reason", term_attr(ST_NORMAL));
+	snprintf(buf, sizeof(buf), "%.*s", (int)d->len, d->reason);
+	attrset(term_attr(d->focus == DF_REASON ? ST_SELECTED : ST_HEADER));
+	mvhline(y + 9, x + 18, ' ', in - 16);
+	/* Long reasons scroll: the end, where typing goes, stays in sight. */
+	{
+		const char *tail = buf;
+
+		while (text_width(tail) > in - 17 && *tail)
+			do
+				tail++;
+			while (((unsigned char)*tail & 0xC0) == 0x80);
+		draw_text(y + 9, x + 18, in - 17, tail,
+			  term_attr(d->focus == DF_REASON ? ST_SELECTED : ST_HEADER));
+		cur_x = text_width(tail);
+	}
+
+	bx = x + w - 30;
+	draw_text(y + 11, bx, 10, "[ Cancel ]",
+		  term_attr(d->focus == DF_CANCEL ? ST_SELECTED : ST_NORMAL));
+	draw_text(y + 11, bx + 13, 12, d->action == DK_PROMOTE_PROMOTE ? "[ Promote ]" : "[ Rollback ]",
+		  term_attr(d->focus == DF_CONFIRM ? ST_SELECTED : ST_NORMAL));
+	draw_text(y + 13, x + 2, in, d->action == DK_PROMOTE_PROMOTE
+		  ? "Tab moves  y or Promote+Enter confirms  Esc cancels"
+		  : "Tab moves  y or Rollback+Enter confirms  Esc cancels",
+		  term_attr(ST_DIM));
+	if (d->focus == DF_REASON) {
+		curs_set(1);
+		move(y + 9, x + 18 + cur_x);
+	} else {
+		curs_set(0);
+	}
+}
