@@ -14,64 +14,9 @@
 #include "diskops/error.h"
 #include "diskops/gitea.h"
 #include "diskops/log.h"
-#include "emuutil.h"
+#include "gitea_fixture.h"
 
-static emu_t *E;
 static const char *version;
-
-static dk_gitea *
-client(const char *token)
-{
-	dk_gitea *g = NULL;
-
-	assert_int_equal(dk_gitea_open(&g, E->url, token), 0);
-	return g;
-}
-
-static void
-assert_contains(const char *haystack, const char *needle)
-{
-	if (!haystack || !strstr(haystack, needle))
-		fail_msg("expected \"%s\" in: %s", needle, haystack ? haystack : "(null)");
-}
-
-static void
-assert_error(int rc, int code, const char *needle)
-{
-	if (rc != code)
-		fail_msg("expected error %d, got %d: %s", code, rc, dk_error_last()->message);
-	assert_contains(dk_error_last()->message, needle);
-}
-
-static const char workflow_yml[] =
-	"name: build disk image\n"
-	"on:\n"
-	"  workflow_dispatch:\n"
-	"    inputs:\n"
-	"      platform:\n"
-	"        default: x\n"
-	"jobs:\n"
-	"  build-image:\n"
-	"    runs-on: [disk-image-builder, amd64]\n"
-	"    timeout-minutes: 60\n"
-	"    steps:\n"
-	"      - run: ./build.sh\n";
-
-/* Puts a workflow file on main of alice/<repo> (creating or updating it). */
-static void
-put_workflow(dk_gitea *g, const char *repo, const char *file, const char *text)
-{
-	dk_gitea_commit_opts o = { .message = "workflow" };
-	dk_gitea_content *c = NULL;
-	char path[256];
-
-	snprintf(path, sizeof(path), ".gitea/workflows/%s", file);
-	if (dk_gitea_content_get(g, &c, "alice", repo, path, NULL) == 0)
-		o.sha = c->sha;
-	assert_int_equal(dk_gitea_content_put(g, NULL, "alice", repo, path, text, strlen(text), &o),
-			 0);
-	dk_gitea_content_free(c);
-}
 
 static int
 group_setup(void **state)
@@ -357,18 +302,6 @@ dispatch(dk_gitea *g, const char *repo, const char *const *inputs)
 	return res;
 }
 
-static int64_t
-first_job(dk_gitea *g, const char *repo, int64_t run_id)
-{
-	dk_gitea_job_list *jobs = NULL;
-	int64_t id;
-
-	assert_int_equal(dk_gitea_job_list_get(g, &jobs, "alice", repo, run_id), 0);
-	assert_int_equal(jobs->count, 1);
-	id = jobs->items[0].id;
-	dk_gitea_job_list_free(jobs);
-	return id;
-}
 
 /* Reads from offset until the log holds `needle` (the job writes it while we wait). */
 static uint64_t
@@ -673,30 +606,6 @@ malformed_json_reply(void **state)
 	dk_gitea_free(g);
 }
 
-static void
-gitea_down_is_io_error(void **state)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	dk_gitea *g = NULL;
-	dk_gitea_version v;
-	char url[64];
-
-	(void)state;
-	/* A port that was just free: bound, never listened on, closed. */
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	close(fd);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%u/", ntohs(a.sin_port));
-	assert_int_equal(dk_gitea_open(&g, url, EMU_ALICE), 0);
-	assert_error(dk_gitea_server_version(g, &v), DK_EIO, "cannot reach Gitea at http://127.0.0.1:");
-	assert_null(strstr(dk_error_last()->message, EMU_ALICE));
-	assert_int_equal(dk_gitea_last_status(g), 0);
-	dk_gitea_free(g);
-	assert_error(dk_gitea_open(&g, "ftp://x", "t"), DK_EINVALID, "http://");
-	assert_error(dk_gitea_open(&g, "", "t"), DK_EINVALID, "DISKOPS_GITEA_URL");
-}
 
 static void
 access_tokens_need_the_password(void **state)
@@ -841,109 +750,6 @@ unknown_call_gets_501(void **state)
 	/* Reset for the group check: this one was on purpose. */
 }
 
-static void
-emulator_refuses_routes_gitea_lacks(void **state)
-{
-	char *dir = tu_mkdtemp(), *swagger = tu_path(dir, "swagger.json"), *bin, exe[4096];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	tu_run_result r;
-
-	(void)state;
-	assert_true(n > 0);
-	exe[n] = '\0';
-	*strrchr(exe, '/') = '\0';
-	*strrchr(exe, '/') = '\0';
-	assert_true(asprintf(&bin, "%s/gitea-emulator/gitea-emulator", exe) > 0);
-	/* A Gitea whose API has only /version: the emulator's own routes are drift. */
-	assert_int_equal(tu_write_file(swagger, "{\"paths\": {\"/version\": {\"get\": {}}}}", 0644), 0);
-	{
-		const char *argv[] = { bin, "--swagger", swagger, NULL };
-
-		assert_int_equal(tu_run(&r, argv, NULL, NULL), 1);
-		assert_contains(r.err, "is not in");
-		tu_run_result_free(&r);
-	}
-	tu_rmrf(dir);
-	free(dir);
-	free(swagger);
-	free(bin);
-}
-
-static void
-emulator_stops_cleanly_with_a_job_running(void **state)
-{
-	emu_t *e = emu_start("1.27", NULL);
-	dk_gitea *g = NULL;
-	dk_gitea_dispatch_result *res = NULL;
-
-	(void)state;
-	E = e;
-	assert_int_equal(dk_gitea_open(&g, e->url, EMU_ALICE), 0);
-	put_workflow(g, "build", "build.yml", workflow_yml);
-	emu_runner_script(e, "alice", "build", "echo started\nwhile :; do sleep 1; done\n");
-	assert_int_equal(dk_gitea_dispatch(g, &res, "alice", "build", "build.yml", NULL), 0);
-	dk_gitea_dispatch_result_free(res);
-	dk_gitea_free(g);
-	/* SIGTERM ends the job's script too, and the emulator exits 0. */
-	assert_int_equal(emu_stop(e), 0);
-	E = NULL;
-}
-
-/* --- 1.24 and 1.26 where they differ --- */
-
-static void
-v124_has_no_runs_api(void **state)
-{
-	emu_t *e = emu_start("1.24", NULL);
-	dk_gitea *g = NULL;
-	dk_gitea_run_list *l = NULL;
-	dk_gitea_dispatch_result *res = NULL;
-	char *tok = NULL;
-
-	(void)state;
-	assert_int_equal(dk_gitea_open(&g, e->url, EMU_ALICE), 0);
-	E = e;
-	put_workflow(g, "build", "build.yml", workflow_yml);
-	assert_error(dk_gitea_run_list_get(g, &l, "alice", "build", NULL), DK_EINVALID,
-		     "needs Gitea 1.25 or newer; this server is 1.24.0");
-	/* Dispatch works; the run cannot be identified without the runs API. */
-	assert_int_equal(dk_gitea_dispatch(g, &res, "alice", "build", "build.yml", NULL), 0);
-	assert_int_equal(res->run_id, 0);
-	dk_gitea_dispatch_result_free(res);
-	assert_int_equal(dk_gitea_runner_token(g, &tok, "alice", "build"), 0);
-	free(tok);
-	dk_gitea_free(g);
-	assert_int_equal(emu_unknown_calls(e), 0);
-	assert_int_equal(emu_stop(e), 0);
-	E = NULL;
-}
-
-static void
-v126_returns_run_id_and_reruns(void **state)
-{
-	emu_t *e = emu_start("1.26", NULL);
-	dk_gitea *g = NULL;
-	dk_gitea_dispatch_result *res = NULL;
-	int64_t job;
-
-	(void)state;
-	E = e;
-	assert_int_equal(dk_gitea_open(&g, e->url, EMU_ALICE), 0);
-	put_workflow(g, "build", "build.yml", workflow_yml);
-	emu_runner_script(e, "alice", "build", "echo ok\n");
-	assert_int_equal(dk_gitea_dispatch(g, &res, "alice", "build", "build.yml", NULL), 0);
-	assert_true(res->run_id > 0);
-	assert_false(res->found_by_polling);
-	job = first_job(g, "build", res->run_id);
-	emu_wait_job(e, job);
-	assert_int_equal(dk_gitea_run_rerun(g, "alice", "build", res->run_id), 0);
-	emu_wait_job(e, job);
-	dk_gitea_dispatch_result_free(res);
-	dk_gitea_free(g);
-	assert_int_equal(emu_unknown_calls(e), 0);
-	assert_int_equal(emu_stop(e), 0);
-	E = NULL;
-}
 
 #define CLIENT_TESTS \
 	cmocka_unit_test(version_probe), \
@@ -986,13 +792,6 @@ main(void)
 		CLIENT_TESTS,
 		cmocka_unit_test(unknown_call_gets_501),
 	};
-	const struct CMUnitTest other[] = {
-		cmocka_unit_test(gitea_down_is_io_error),
-		cmocka_unit_test(v124_has_no_runs_api),
-		cmocka_unit_test(v126_returns_run_id_and_reruns),
-		cmocka_unit_test(emulator_refuses_routes_gitea_lacks),
-		cmocka_unit_test(emulator_stops_cleanly_with_a_job_running),
-	};
 	int failed = 0;
 
 	version = "1.25";
@@ -1001,6 +800,5 @@ main(void)
 	version = "1.27";
 	failed += cmocka_run_group_tests_name("gitea client, Gitea 1.27", v127, group_setup,
 					      teardown_expecting_one_unknown);
-	failed += cmocka_run_group_tests_name("gitea client, 1.24/1.26, down", other, NULL, NULL);
 	return failed;
 }
