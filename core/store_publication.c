@@ -141,7 +141,8 @@ dk_store_publication_insert(dk_store *store, dk_publication **out, const dk_publ
 	int64_t now = dk_clock_now();
 	int rc;
 
-	*out = NULL;
+	if (out)
+		*out = NULL;
 	/* Scoping: the platform must belong to the row's account (no FK can say that). */
 	if ((rc = dk_store__prepare(store, &st, "SELECT 1 FROM node_platform"
 				    " WHERE account_id = ? AND id = ?")) < 0)
@@ -210,7 +211,7 @@ dk_store_publication_insert(dk_store *store, dk_publication **out, const dk_publ
 				     r->git_sha);
 		return rc;
 	}
-	return dk_store_publication_get(store, out, r->account_id, id);
+	return out ? dk_store_publication_get(store, out, r->account_id, id) : 0;
 }
 
 int

@@ -396,16 +396,26 @@ oom:
 static int
 upsert(dk_store *store, dk_webhook_plan *p, dk_webhook_result *r)
 {
-	dk_publication *cur = NULL, *made = NULL;
+	dk_publication *cur = NULL;
+	char id[DK_UUID_LEN + 1];
 	char note[320];
 	int rc;
 
 	rc = dk_store_publication_find_sha(store, &cur, p->pub.account_id, p->pub.node_platform_id,
 					   p->pub.git_sha);
 	if (rc == DK_ENOTFOUND) {
-		if ((rc = dk_store_publication_insert(store, &made, &p->pub)) < 0)
+		/* The id is made here so the row need not be read back: this runs on the
+		 * commit thread, once per accepted delivery. */
+		if (!p->pub.id) {
+			dk_uuid_v4(id);
+			if (!(p->pub.id = strdup(id))) {
+				rc = dk_error_set(DK_ENOMEM, "out of memory");
+				goto done;
+			}
+		}
+		if ((rc = dk_store_publication_insert(store, NULL, &p->pub)) < 0)
 			goto done;
-		r->publication_id = strdup(made->id);
+		r->publication_id = strdup(p->pub.id);
 	} else if (rc < 0) {
 		goto done;
 	} else if (cur->status == DK_PUB_PUBLISHED) {
@@ -446,7 +456,6 @@ upsert(dk_store *store, dk_webhook_plan *p, dk_webhook_result *r)
 	answer(r, 202, "queued", NULL);
 done:
 	dk_publication_free(cur);
-	dk_publication_free(made);
 	return rc;
 }
 
