@@ -221,6 +221,58 @@ test_boot_set_with_bundle_referrer_publishes(void **state)
 	free(referrer);
 }
 
+/*
+ * What cosign v3 writes: a keyless DSSE bundle (in-toto sign/v1 statement whose subject
+ * is the manifest digest, Rekor intoto entry) as a referrer, minted by tests/interop/gen.js.
+ */
+static void
+test_boot_set_with_keyless_dsse_referrer_publishes(void **state)
+{
+	const char *argv[] = { "node", "tests/interop/gen.js", NULL, "--subject", NULL, NULL };
+	dk_publication *old = NULL, *pub, *row;
+	dk_platform *plat = fx_platform("cosign3", "keyless", &old), *upd = NULL;
+	dk_platform_spec change = { .set = DK_PLATFORM_TRUSTED_ROOT };
+	char *gen = tu_path(F->dir, "gen-subject"), *root, *path, *bundle, *digest, *ref, *referrer;
+	tu_run_result rr;
+	int64_t size;
+
+	(void)state;
+	digest = ou_boot_set(F->c, "acct/cosign3", "v1", 3, &size);
+	argv[2] = gen;
+	argv[4] = digest;
+	if (tu_run(&rr, argv, NULL, NULL) != 0)
+		fail_msg("gen.js --subject: %s%s", rr.out, rr.err);
+	tu_run_result_free(&rr);
+	/* gen.js mints a new CA and log each run: this bundle's root is its own. */
+	root = tu_path(gen, "trusted_root.json");
+	change.trusted_root = root;
+	assert_int_equal(dk_store_platform_update(F->store, &upd, F->acct->id, plat->id, &change), 0);
+	path = tu_path(gen, "subject-dsse.json");
+	bundle = tu_read_file(path, NULL);
+	assert_non_null(bundle);
+	referrer = ou_attach_bundle(F->c, "acct/cosign3", digest, bundle);
+	ref = fx_ref(F->reg->host, "acct/cosign3", "v1");
+	pub = fx_queued(plat, "7777abab", ref, NULL);
+	row = fx_expect_published(plat, pub);
+	assert_string_equal(row->oci_digest, digest);
+	assert_string_equal(row->signature_kind, "keyless");
+	assert_string_equal(row->cosign_identity, KEYLESS_ID);
+	assert_string_equal(row->cosign_issuer, KEYLESS_ISSUER);
+	assert_true(row->tlog_index >= 0);
+	dk_publication_free(row);
+	dk_publication_free(pub);
+	dk_publication_free(old);
+	dk_platform_free(plat);
+	dk_platform_free(upd);
+	free(gen);
+	free(root);
+	free(path);
+	free(bundle);
+	free(digest);
+	free(ref);
+	free(referrer);
+}
+
 /* A referrer signed by a key the platform does not trust is no signature at all. */
 static void
 test_boot_set_with_foreign_referrer_fails(void **state)
@@ -258,6 +310,7 @@ main(void)
 		cmocka_unit_test(test_img_with_bad_attestation_fails),
 		cmocka_unit_test(test_img_keyless_wrong_identity_fails),
 		cmocka_unit_test(test_boot_set_with_bundle_referrer_publishes),
+		cmocka_unit_test(test_boot_set_with_keyless_dsse_referrer_publishes),
 		cmocka_unit_test(test_boot_set_with_foreign_referrer_fails),
 	};
 

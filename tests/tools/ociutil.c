@@ -170,7 +170,8 @@ ou_attach_bundle(dk_oci_client *c, const char *repo, const char *digest, const c
 	entries = json_object_get(index, "manifests");
 	entry = json_pack("{s:s, s:s, s:I, s:s, s:{s:s}}", "mediaType", DK_OCI_MEDIA_OCI_MANIFEST,
 			  "digest", ref_digest, "size", (json_int_t)ref_len, "artifactType",
-			  BUNDLE_V03, "annotations", "dev.sigstore.bundle.content", "message-signature");
+			  BUNDLE_V03, "annotations", "dev.sigstore.bundle.content",
+			  strstr(bundle, "\"dsseEnvelope\"") ? "dsse-envelope" : "message-signature");
 	json_array_append_new(entries, entry);
 	bytes = json_dumps(index, JSON_COMPACT);
 	json_decref(index);
