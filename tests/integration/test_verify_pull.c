@@ -345,6 +345,89 @@ test_pull_refuses_tampered_blob_and_leaves_nothing(void **state)
 	free(out);
 }
 
+/* Publishes a key-signed .img (bundle layer) titled `title` on a new platform. */
+static dk_publication *
+publish_img(const char *platform, const char *repo, const char *title, const char *img)
+{
+	dk_platform *plat = NULL;
+	dk_publication row = { 0 }, *pub = NULL;
+	dk_process_result r;
+	tu_run_result rr;
+	char *bundle = ou_key_bundle(KEY, img, strlen(img)), *digest, *ref, *pub_key;
+
+	assert_true(asprintf(&pub_key, "%s.pub", KEY) > 0);
+	assert_int_equal(RUN(&rr, "platform", "create", platform, "--arch", "amd64", "--trusted-key",
+			     pub_key, "--tlog", "optional"), 0);
+	tu_run_result_free(&rr);
+	digest = ou_img(C, repo, "v1", title, img, strlen(img), bundle, NULL);
+	ref = ref_of(repo, "v1");
+	assert_int_equal(dk_store_platform_find(S, &plat, A->id, platform), 0);
+	row.account_id = A->id;
+	row.node_platform_id = plat->id;
+	row.git_sha = "dddd4444";
+	row.arch = "amd64";
+	row.oci_ref = ref;
+	row.status = DK_PUB_QUEUED;
+	assert_int_equal(dk_store_publication_insert(S, &pub, &row), 0);
+	if (dk_process_publication(S, &r, A->id, pub->id, "test") != 0 || r.status != DK_PUB_PUBLISHED)
+		fail_msg("not published: %s", r.error_message ? r.error_message : dk_error_last()->message);
+	dk_process_result_clear(&r);
+	dk_platform_free(plat);
+	free(bundle);
+	free(digest);
+	free(ref);
+	free(pub_key);
+	return pub;
+}
+
+/* The original CI's layout: the .img alone comes out, not its bundle layers. */
+static void
+test_pull_img_layout(void **state)
+{
+	static const char img[] = "a raw disk image for rpi4\n";
+	dk_publication *pub = publish_img("rpi4", "acct/rpi4", "powernode-rpi4.img", img);
+	tu_run_result r;
+	char *out = tu_path(E->dir, "rpi4"), *path = tu_path(out, "powernode-rpi4.img"), *data;
+	char *sums_path = tu_path(out, "SHA256SUMS"), *sums, want[72], line[160];
+
+	(void)state;
+	assert_int_equal(RUN(&r, "pull", "rpi4", "--out", out), 0);
+	tu_run_result_free(&r);
+	data = tu_read_file(path, NULL);
+	assert_string_equal(data, img);
+	dk_oci_digest_of(want, img, strlen(img));
+	snprintf(line, sizeof(line), "%s  powernode-rpi4.img\n", want + 7);
+	sums = tu_read_file(sums_path, NULL);
+	assert_string_equal(sums, line);
+	assert_int_equal(ou_count_entries(out), 2);
+	dk_publication_free(pub);
+	free(data);
+	free(sums);
+	free(sums_path);
+	free(path);
+	free(out);
+}
+
+/* A layer title is not a path: "../x.img" would write outside DIR. */
+static void
+test_pull_refuses_path_in_title(void **state)
+{
+	static const char img[] = "an image with a hostile title\n";
+	dk_publication *pub = publish_img("hostile", "acct/hostile", "../escape.img", img);
+	tu_run_result r;
+	char *out = tu_path(E->dir, "hostile"), *outside = tu_path(E->dir, "escape.img");
+
+	(void)state;
+	assert_int_equal(RUN(&r, "pull", "hostile", "--out", out), 4);
+	assert_contains(r.err, "is not a plain file name");
+	tu_run_result_free(&r);
+	assert_int_equal(ou_count_entries(out), 0);
+	assert_null(tu_read_file(outside, NULL));
+	dk_publication_free(pub);
+	free(outside);
+	free(out);
+}
+
 /* The trust policy as it is now decides: a key no longer trusted fails the pull. */
 static void
 test_pull_reverifies_against_current_policy(void **state)
@@ -386,6 +469,8 @@ main(void)
 		cmocka_unit_test(test_pull_refuses_unpublished),
 		cmocka_unit_test(test_pull_refuses_tampered_blob_and_leaves_nothing),
 		cmocka_unit_test(test_pull_reverifies_against_current_policy),
+		cmocka_unit_test(test_pull_img_layout),
+		cmocka_unit_test(test_pull_refuses_path_in_title),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
