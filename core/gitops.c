@@ -586,7 +586,7 @@ push_refspec(dk_gitops *g, const char *spec, const char *what)
 	g->rejected = NULL;
 	if ((rc = git_remote_lookup(&remote, g->repo, "origin")) < 0 ||
 	    (rc = git_remote_push(remote, &refspecs, &opts)) < 0) {
-		rc = fail(g, rc, "fetch");
+		rc = fail(g, rc, what);
 		goto done;
 	}
 	if (g->rejected) {

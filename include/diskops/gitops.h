@@ -131,4 +131,16 @@ void dk_gitops_commit_list_free(dk_gitops_commit_list *l);
 /* "<state_dir>/gitops/<owner>/<repo>" (caller frees). */
 char *dk_gitops_clone_dir(const char *state_dir, const char *owner, const char *repo);
 
+struct dk_gitea;
+
+/*
+ * The Gitea repo owner/repo's clone in <state_dir>/gitops/<owner>/<repo>: its clone URL
+ * and default branch come from Gitea (GET /repos), the HTTPS credentials are the
+ * token's user (GET /user) and the token. `clone_url` (may be NULL) overrides the URL,
+ * e.g. an ssh:// one with `ssh_key` (NULL: the ssh-agent).
+ */
+int dk_gitops_open_gitea(dk_gitops **out, struct dk_gitea *gitea, const char *token,
+			 const char *state_dir, const char *owner, const char *repo,
+			 const char *clone_url, const char *ssh_key);
+
 #endif

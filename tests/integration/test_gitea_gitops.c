@@ -225,6 +225,7 @@ push_rejected_non_fast_forward(void **state)
 	assert_int_equal(dk_gitops_commit(g, sha, "Add the workflow", &ada), 0);
 	assert_error(dk_gitops_push(g), DK_ECONFLICT, "rejected (non-fast-forward)");
 	assert_contains(dk_error_last()->message, "nothing was forced");
+	assert_contains(dk_error_last()->message, "push: push to ");
 	/* Gitea kept the other commit; ours is not there. */
 	assert_null(remote_file("race", DK_GITOPS_WORKFLOW_PATH));
 	after = remote_file("race", "NOTES");
