@@ -139,45 +139,70 @@ mkdirs(const char *path)
 	return 0;
 }
 
-/* The repo at dir, or a new one with origin = url. */
+/*
+ * The remote is anonymous, built from the URL each time, and the URL is kept only as
+ * remote.origin.url: libgit2 1.5 leaks PCRE2 match data on every regexp miss, which
+ * named-remote lookups and creation do several times per call.
+ */
+static int
+origin(dk_gitops *g, git_remote **out, const char *what)
+{
+	git_remote_create_options o;
+	int rc;
+
+	/* url.<base>.insteadOf is not applied: its lookup is one of those regexps. */
+	git_remote_create_options_init(&o, GIT_REMOTE_CREATE_OPTIONS_VERSION);
+	o.repository = g->repo;
+	o.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+	rc = git_remote_create_with_opts(out, g->url, &o);
+	return rc < 0 ? fail(g, rc, what) : 0;
+}
+
+/* The repo at dir, or a new one whose origin is url. */
 static int
 open_or_init(dk_gitops *g)
 {
-	git_remote *remote = NULL;
+	git_config *cfg = NULL, *snap = NULL;
+	const char *had = NULL;
 	int rc;
 
 	if (git_repository_open_ext(&g->repo, g->dir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) == 0) {
-		if ((rc = git_remote_lookup(&remote, g->repo, "origin")) < 0)
+		if ((rc = git_repository_config_snapshot(&snap, g->repo)) < 0)
 			return fail(g, rc, "build repo clone");
-		rc = strcmp(git_remote_url(remote), g->url) == 0 ? 0 :
+		rc = git_config_get_string(&had, snap, "remote.origin.url") == 0 &&
+		     strcmp(had, g->url) == 0 ? 0 :
 		     dk_error_set(DK_EINVALID, "%s holds a clone of another repository; move it away "
 				  "or choose another state dir", g->dir);
-		git_remote_free(remote);
+		git_config_free(snap);
 		return rc;
 	}
 	if ((rc = mkdirs(g->dir)) < 0)
 		return rc;
-	if ((rc = git_repository_init(&g->repo, g->dir, 0)) < 0)
-		return fail(g, rc, "build repo clone");
-	if ((rc = git_remote_create(&remote, g->repo, "origin", g->url)) < 0)
-		return fail(g, rc, "build repo clone");
-	git_remote_free(remote);
-	return 0;
+	if ((rc = git_repository_init(&g->repo, g->dir, 0)) < 0 ||
+	    (rc = git_repository_config(&cfg, g->repo)) < 0 ||
+	    (rc = git_config_set_string(cfg, "remote.origin.url", g->url)) < 0)
+		rc = fail(g, rc, "build repo clone");
+	git_config_free(cfg);
+	return rc;
 }
 
 static int
 fetch(dk_gitops *g)
 {
+	static char *specs[] = { "+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*" };
+	git_strarray refspecs = { specs, 2 };
 	git_fetch_options opts;
 	git_remote *remote = NULL;
 	int rc;
 
 	git_fetch_options_init(&opts, GIT_FETCH_OPTIONS_VERSION);
 	callbacks_init(g, &opts.callbacks);
+	/* The remote is the truth: branches and tags it no longer has go here too. */
 	opts.prune = GIT_FETCH_PRUNE;
-	opts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_ALL;
-	if ((rc = git_remote_lookup(&remote, g->repo, "origin")) < 0 ||
-	    (rc = git_remote_fetch(remote, NULL, &opts, NULL)) < 0)
+	opts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+	if ((rc = origin(g, &remote, "fetch")) < 0)
+		return rc;
+	if ((rc = git_remote_fetch(remote, &refspecs, &opts, NULL)) < 0)
 		rc = fail(g, rc, "fetch");
 	git_remote_free(remote);
 	return rc;
@@ -584,8 +609,9 @@ push_refspec(dk_gitops *g, const char *spec, const char *what)
 	opts.callbacks.push_update_reference = push_status;
 	free(g->rejected);
 	g->rejected = NULL;
-	if ((rc = git_remote_lookup(&remote, g->repo, "origin")) < 0 ||
-	    (rc = git_remote_push(remote, &refspecs, &opts)) < 0) {
+	if ((rc = origin(g, &remote, what)) < 0)
+		goto done;
+	if ((rc = git_remote_push(remote, &refspecs, &opts)) < 0) {
 		rc = fail(g, rc, what);
 		goto done;
 	}
@@ -669,8 +695,9 @@ remote_has(dk_gitops *g, bool *has, char sha[41], const char *ref)
 
 	*has = false;
 	callbacks_init(g, &cb);
-	if ((rc = git_remote_lookup(&remote, g->repo, "origin")) < 0 ||
-	    (rc = git_remote_connect(remote, GIT_DIRECTION_FETCH, &cb, NULL, NULL)) < 0 ||
+	if ((rc = origin(g, &remote, "list the remote's tags")) < 0)
+		return rc;
+	if ((rc = git_remote_connect(remote, GIT_DIRECTION_FETCH, &cb, NULL, NULL)) < 0 ||
 	    (rc = git_remote_ls(&heads, &n, remote)) < 0) {
 		rc = fail(g, rc, "list the remote's tags");
 		goto done;
