@@ -449,6 +449,73 @@ existing_variable_is_updated(void **state)
 }
 
 static void
+read_token_is_minted_and_works(void **state)
+{
+	cli_env *e = env_new(EMU_ALICE);
+	tu_run_result r;
+	json_t *j;
+	char *log, path[200], *body = NULL;
+
+	(void)state;
+	assert_int_equal(emu_http(E, "POST", "/api/v1/user/repos", EMU_ALICE,
+				  "{\"name\":\"readers\",\"auto_init\":true}", NULL), 201);
+	/* No password anywhere: refused before anything happens. */
+	assert_int_equal(cli_run_input(e, &r, "", "bootstrap", "--owner", "alice", "--repo",
+				       "readers", "--label", "rd", "--read-token", "--yes", NULL), 2);
+	assert_contains(r.err, "--read-token needs the Gitea password");
+	tu_run_result_free(&r);
+	/* The password on stdin; twice, so the token of that name is replaced. */
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(cli_run_input(e, &r, "alice-pw\n", "bootstrap", "--owner", "alice",
+					       "--repo", "readers", "--label", "rd", "--read-token",
+					       "--yes", "--json", NULL), 0);
+		j = json_loads(r.out, 0, NULL);
+		assert_non_null(j);
+		assert_string_equal(step_status(j, "platform read token"), "created");
+		assert_string_equal(step_status(j, "secret PLATFORM_READ_TOKEN"),
+				    i == 0 ? "created" : "ok");
+		assert_string_equal(json_string_value(json_object_get(json_object_get(j,
+					"platform_read_token"), "token_name")), "rd-platform-ci-readonly");
+		json_decref(j);
+		assert_null(strstr(r.out, "alice-pw"));
+		tu_run_result_free(&r);
+	}
+	/* The runner can read Gitea with it. */
+	emu_runner_script(E, "alice", "readers",
+			  "curl -s -H \"Authorization: token $PLATFORM_READ_TOKEN\" "
+			  "\"$GITHUB_SERVER_URL/api/v1/user\"; echo\n");
+	assert_int_equal(emu_http(E, "POST", "/api/v1/repos/alice/readers/contents/.gitea/workflows/"
+				  "build-disk-image.yml", EMU_ALICE, "{\"content\":\"b246IHdvcmtmbG93"
+				  "X2Rpc3BhdGNoCmpvYnM6CiAgYjoKICAgIHJ1bnMtb246IHgK\"}", NULL), 201);
+	assert_int_equal(emu_http(E, "POST", "/api/v1/repos/alice/readers/actions/workflows/"
+				  "build-disk-image.yml/dispatches", EMU_ALICE,
+				  "{\"ref\":\"main\"}", NULL), 204);
+	assert_int_equal(emu_http(E, "GET", "/api/v1/repos/alice/readers/actions/runs", EMU_ALICE,
+				  NULL, &body), 200);
+	j = json_loads(body, 0, NULL);
+	free(body);
+	snprintf(path, sizeof(path), "/api/v1/repos/alice/readers/actions/runs/%lld/jobs",
+		 (long long)json_integer_value(json_object_get(json_array_get(json_object_get(j,
+		 "workflow_runs"), 0), "id")));
+	json_decref(j);
+	assert_int_equal(emu_http(E, "GET", path, EMU_ALICE, NULL, &body), 200);
+	j = json_loads(body, 0, NULL);
+	free(body);
+	{
+		long long job = json_integer_value(json_object_get(json_array_get(json_object_get(j,
+						   "jobs"), 0), "id"));
+
+		emu_wait_job(E, job);
+		snprintf(path, sizeof(path), "/api/v1/repos/alice/readers/actions/jobs/%lld/logs", job);
+	}
+	json_decref(j);
+	assert_int_equal(emu_http(E, "GET", path, EMU_ALICE, NULL, &log), 200);
+	assert_contains(log, "\"login\":\"alice\"");
+	free(log);
+	cli_env_free(e);
+}
+
+static void
 gitea_down_and_malformed_json(void **state)
 {
 	cli_env *e = env_new(EMU_ALICE);
@@ -614,6 +681,7 @@ trigger_pushes_a_tag(void **state)
 	cmocka_unit_test(not_the_owner_rotates_nothing), \
 	cmocka_unit_test(missing_repo_that_cannot_be_created), \
 	cmocka_unit_test(existing_variable_is_updated), \
+	cmocka_unit_test(read_token_is_minted_and_works), \
 	cmocka_unit_test(gitea_down_and_malformed_json), \
 	cmocka_unit_test(workflow_push_rejected_is_reported), \
 	cmocka_unit_test(webhook_create_sets_gitea_secrets), \
