@@ -70,6 +70,7 @@ static const struct key_def keys[] = {
 	INT("serve", "workers", workers, 2, 1, 64),
 	STR("gitea", "url", gitea_url, NULL, NULL),
 	SECRET("gitea", "token", gitea_token),
+	INT("gitea", "poll_seconds", gitea_poll_seconds, 30, 5, 86400),
 	STR("registry", "host", registry_host, NULL, NULL),
 	STR("registry", "username", registry_username, NULL, NULL),
 	SECRET("registry", "password", registry_password),

@@ -37,6 +37,7 @@ typedef struct dk_config {
 	/* [gitea] */
 	char *gitea_url;
 	char *gitea_token;          /* secret */
+	int gitea_poll_seconds;     /* serve's run/runner cache refresh, default 30 */
 
 	/* [registry] */
 	char *registry_host;
