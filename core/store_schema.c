@@ -265,12 +265,15 @@ static const char m3_gitea_poller[] =
 	"  repos INTEGER NOT NULL DEFAULT 0,"
 	"  last_poll_at INTEGER NOT NULL,"
 	"  last_ok_at INTEGER,"
-	"  next_poll_at INTEGER);";
+	"  next_poll_at INTEGER);"
+
+	/* `worker terminate`: revoked for good, and when (status stays 'revoked'). */
+	"ALTER TABLE ci_worker ADD COLUMN terminated_at INTEGER;";
 
 static const dk_store_migration migrations[] = {
 	{ 1, "core tables", m1_core },
 	{ 2, "jobs, alerts, policies, approvals, gitea cache", m2_operations },
-	{ 3, "gitea poller: job cache and status", m3_gitea_poller },
+	{ 3, "gitea poller: job cache and status; worker terminate", m3_gitea_poller },
 };
 
 const dk_store_migration *
