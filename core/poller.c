@@ -22,7 +22,16 @@ struct dk_poller {
 	const dk_config *cfg;
 	int failures;           /* consecutive passes Gitea did not answer */
 	char *version;          /* the last version Gitea reported */
+	bool (*cancelled)(void *arg);
+	void *cancel_arg;
 };
+
+void
+dk_poller_set_cancel(dk_poller *p, bool (*cancelled)(void *arg), void *arg)
+{
+	p->cancelled = cancelled;
+	p->cancel_arg = arg;
+}
 
 int
 dk_poller_new(dk_poller **out, const dk_config *cfg)
@@ -377,6 +386,8 @@ dk_poller_once(dk_poller *p, dk_store *store, dk_poller_report *rep)
 	for (size_t i = 0; i < nrepos && !down; i++) {
 		enum failure why;
 
+		if (p->cancelled && p->cancelled(p->cancel_arg))
+			break;
 		if ((rc = refresh_repo(g, store, repos[i], now, rep, &why)) == 0) {
 			rep->repos++;
 			continue;

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <stdatomic.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -16,10 +17,19 @@ struct dk_serve_poller {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	bool stop;
+	atomic_bool stopping;   /* read by a pass in flight, without the lock */
 	char *db_path;
 	const dk_config *cfg;
 	dk_poller *poller;
 };
+
+static bool
+stopping(void *arg)
+{
+	struct dk_serve_poller *sp = arg;
+
+	return atomic_load(&sp->stopping);
+}
 
 /* One pass; returns the seconds to wait before the next. */
 static int64_t
@@ -90,6 +100,7 @@ dk_serve_poller_start(dk_serve_poller **out, const char *db_path, const dk_confi
 		free(sp);
 		return rc;
 	}
+	dk_poller_set_cancel(sp->poller, stopping, sp);
 	pthread_mutex_init(&sp->lock, NULL);
 	pthread_cond_init(&sp->wake, NULL);
 	if (pthread_create(&sp->thread, NULL, poller_main, sp) != 0) {
@@ -107,6 +118,7 @@ dk_serve_poller_stop(dk_serve_poller *sp)
 {
 	if (!sp)
 		return;
+	atomic_store(&sp->stopping, true);
 	pthread_mutex_lock(&sp->lock);
 	sp->stop = true;
 	pthread_cond_signal(&sp->wake);

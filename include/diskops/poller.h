@@ -48,6 +48,9 @@ void dk_poller_free(dk_poller *p);
  */
 int dk_poller_once(dk_poller *p, dk_store *store, dk_poller_report *report);
 
+/* Checked between repos: a pass ends early (as if done) once it returns true. */
+void dk_poller_set_cancel(dk_poller *p, bool (*cancelled)(void *arg), void *arg);
+
 /* Seconds the serve thread waits before the next pass: poll_seconds while Gitea
  * answers, then poll_seconds * 2^(failures), capped at DK_POLLER_MAX_DELAY. */
 int64_t dk_poller_delay(const dk_poller *p);

@@ -169,6 +169,13 @@ alerts(struct fx *f, const char *rule, const char *state)
 	return q(f, "SELECT count(*) FROM alert WHERE rule = '%s' AND state = '%s'", rule, state);
 }
 
+static bool
+always(void *arg)
+{
+	(void)arg;
+	return true;
+}
+
 static void
 dispatched_run_reaches_the_cache(void **state)
 {
@@ -229,6 +236,11 @@ dispatched_run_reaches_the_cache(void **state)
 	assert_int_equal(dk_config_set(f->cfg, "gitea.poll_seconds", "45"), 0);
 	r = poll_once(f);
 	assert_int_equal(r.next_delay, 45);
+	/* serve stopping: a pass in flight goes no further than the repo it is on. */
+	dk_poller_set_cancel(f->p, always, NULL);
+	r = poll_once(f);
+	assert_true(r.reachable);
+	assert_int_equal(r.repos, 0);
 }
 
 static void
