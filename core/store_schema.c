@@ -234,9 +234,20 @@ static const char m2_operations[] =
 	"  fetched_at INTEGER NOT NULL,"
 	"  PRIMARY KEY (repo, runner_id));";
 
+/* What serve, the Gitea poller and the registry check last saw, for status bars. */
+static const char m3_service_status[] =
+	"CREATE TABLE service_status ("
+	"  name TEXT PRIMARY KEY,"
+	"  ok INTEGER NOT NULL DEFAULT 0,"
+	"  detail TEXT,"
+	"  pid INTEGER NOT NULL DEFAULT 0,"
+	"  started_at INTEGER,"
+	"  checked_at INTEGER NOT NULL);";
+
 static const dk_store_migration migrations[] = {
 	{ 1, "core tables", m1_core },
 	{ 2, "jobs, alerts, policies, approvals, gitea cache", m2_operations },
+	{ 3, "service status: serve heartbeat, gitea and registry reachability", m3_service_status },
 };
 
 const dk_store_migration *
