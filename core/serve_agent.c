@@ -10,6 +10,7 @@
 #include "diskops/clock.h"
 #include "diskops/error.h"
 #include "diskops/log.h"
+#include "diskops/oci.h"
 #include "diskops/retention.h"
 #include "diskops/serve_agent.h"
 #include "diskops/status.h"
@@ -67,6 +68,36 @@ sweep_all(dk_store *store, const dk_config *cfg)
 	dk_account_list_free(accounts);
 }
 
+/* [registry] host answering /v2/ at all (any HTTP status) counts as reachable; quick
+ * timeouts and no retries, as this runs with every heartbeat. */
+static void
+probe_registry(const dk_config *cfg, dk_store *store)
+{
+	dk_service_status s = { .name = (char *)"registry" };
+	dk_oci_client *c = NULL;
+	dk_oci_options o;
+	char detail[256];
+	long status = 0;
+
+	if (!cfg->registry_host || !*cfg->registry_host)
+		return;
+	dk_oci_options_from_config(&o, cfg, cfg->registry_host);
+	o.connect_timeout_ms = 3000;
+	o.low_speed_time_s = 5;
+	o.max_retries = 0;
+	if (dk_oci_client_new(&c, cfg->registry_host, &o) < 0 || dk_oci_ping(c, &status) < 0) {
+		snprintf(detail, sizeof(detail), "%s: %s", cfg->registry_host, dk_error_last()->message);
+	} else {
+		s.ok = status > 0 && status < 500;
+		snprintf(detail, sizeof(detail), "%s: HTTP %ld", cfg->registry_host, status);
+	}
+	dk_oci_client_free(c);
+	s.detail = detail;
+	s.checked_at = dk_clock_now();
+	if (dk_store_service_status_put(store, &s) < 0)
+		dk_log_warn("msg=\"registry status not recorded\" error=\"%s\"", dk_error_last()->message);
+}
+
 /* Consoles tell a running serve from a dead one by this row's age. */
 static void
 heartbeat(struct dk_serve_agent *a, dk_store *store)
@@ -82,6 +113,7 @@ heartbeat(struct dk_serve_agent *a, dk_store *store)
 
 	if (dk_store_service_status_put(store, &s) < 0)
 		dk_log_warn("msg=\"heartbeat not recorded\" error=\"%s\"", dk_error_last()->message);
+	probe_registry(a->cfg, store);
 }
 
 static void

@@ -3,13 +3,18 @@
  * the status bar, driven like test_console.c: the real binary in a private tmux server,
  * every step waiting for the screen. Changes are checked in the store through the CLI.
  */
+#include <errno.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
+#include "registry.h"
 #include "tmuxutil.h"
 #include "storeutil.h"
 #include "diskops/secret.h"
@@ -710,6 +715,69 @@ serve_shows_without_a_key_press(void **state)
 	tm_stop(t);
 }
 
+/* A loopback port nothing listens on. */
+static int
+closed_port(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	close(fd);
+	return ntohs(a.sin_port);
+}
+
+static void
+serve_with_registry(struct ops *o, struct srv *s, const char *host)
+{
+	char *dir = tu_path(o->e->config_home, "diskops"), *file = tu_path(dir, "config.ini");
+	char ini[200];
+	const char *extra[] = { "--no-ingest", NULL };
+
+	assert_int_equal(mkdir(o->e->config_home, 0700) == 0 || errno == EEXIST, 1);
+	assert_int_equal(mkdir(dir, 0700) == 0 || errno == EEXIST, 1);
+	snprintf(ini, sizeof(ini), "[registry]\nhost = %s\n", host);
+	assert_int_equal(tu_write_file(file, ini, 0600), 0);
+	memset(s, 0, sizeof(*s));
+	s->dir = strdup(o->e->dir);
+	snprintf(s->env_state, sizeof(s->env_state), "DISKOPS_STATE_DIR=%s", o->e->state_dir);
+	snprintf(s->env_cfg, sizeof(s->env_cfg), "XDG_CONFIG_HOME=%s", o->e->config_home);
+	srv_start(s, extra);
+	free(file);
+	free(dir);
+}
+
+/* serve checks [registry] host with its heartbeat; the status bar shows what it found. */
+static void
+registry_reachability_from_serve(void **state)
+{
+	struct ops *o = *state;
+	tm_session *t = tm_start(o->e, 132, 43, "", "");
+	tr_registry *reg;
+	struct srv s;
+	char host[64];
+
+	tm_wait(t, "registry not checked");
+	snprintf(host, sizeof(host), "127.0.0.1:%d", closed_port());
+	serve_with_registry(o, &s, host);
+	tm_wait(t, "serve up");
+	tm_wait(t, "registry unreachable");
+	assert_int_equal(srv_stop(&s, SIGTERM), 0);
+	free(s.dir);
+
+	reg = tr_start(TR_AUTH_NONE);
+	serve_with_registry(o, &s, reg->host);
+	tm_wait(t, "registry ok");
+	assert_int_equal(srv_stop(&s, SIGTERM), 0);
+	free(s.dir);
+	tr_stop(reg);
+	quit(t);
+	tm_stop(t);
+}
+
 int
 main(void)
 {
@@ -725,6 +793,7 @@ main(void)
 		T(revoke_through_the_dialog),
 		T(read_only_refuses_each),
 		T(serve_shows_without_a_key_press),
+		T(registry_reachability_from_serve),
 	};
 	return cmocka_run_group_tests_name("console_ops", tests, NULL, NULL);
 }
