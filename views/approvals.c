@@ -9,7 +9,7 @@
 static const struct column columns[] = {
 	{ "STATE", 8, 0 },
 	{ "CATEGORY", 16, 0 },
-	{ "REQUESTED BY", 14, 0 },
+	{ "REQUESTED BY", 16, 0 },
 	{ "AGE", 8, COL_RIGHT },
 	{ "EXPIRES", 7, COL_RIGHT },
 	{ "WHAT", 12, COL_FLEX },

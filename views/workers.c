@@ -8,7 +8,7 @@
 #include "diskops/clock.h"
 
 static const struct column columns[] = {
-	{ "NAME", 14, COL_FLEX },
+	{ "NAME", 20, 0 },
 	{ "KIND", 9, 0 },
 	{ "STATUS", 9, 0 },
 	{ "LAST SEEN", 9, COL_RIGHT },

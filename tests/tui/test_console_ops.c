@@ -365,6 +365,17 @@ help_lists_every_action_of_each_view(void **state)
 		tm_wait(t, titles[i]);
 		check_help(t, bits[i], false);
 	}
+	/* The views test_console.c's help test does not visit. */
+	tm_keys(t, "4", NULL);
+	tm_wait(t, "› alerts");
+	check_help(t, VB_ALERTS, false);
+	tm_keys(t, ":", NULL);
+	tm_type(t, "platform ubuntu-24.04-lts");
+	tm_keys(t, "Enter", NULL);
+	tm_wait(t, "ubuntu-24.04-lts › publications");
+	tm_keys(t, "j", "j", "Enter", NULL);
+	tm_wait(t, "› d94a7e21");
+	check_help(t, VB_PUBLICATION, false);
 	quit(t);
 	tm_stop(t);
 }
