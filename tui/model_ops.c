@@ -60,8 +60,9 @@ console_snapshot_load_ops(dk_store *store, const char *account_id, struct consol
 	    (rc = dk_store_approval_list(store, &s->approvals, account_id, true)) < 0 ||
 	    (rc = dk_store_service_status_list(store, &s->services)) < 0)
 		return rc;
-	qsort(s->approvals->items, s->approvals->count, sizeof(*s->approvals->items),
-	      approval_order);
+	if (s->approvals->count)
+		qsort(s->approvals->items, s->approvals->count, sizeof(*s->approvals->items),
+		      approval_order);
 	return 0;
 }
 
