@@ -15,7 +15,9 @@
 #include "diskops/clock.h"
 #include "diskops/error.h"
 
-#define OPS_DIALOG_WIDTH 76
+/* As wide as the rollback dialog at 80 columns, wider where the screen allows, so a
+ * long action or reason is not cut. */
+#define OPS_DIALOG_WIDTH 100
 
 static const char *const button[] = {
 	[DLG_PROMOTE] = "", [DLG_APPROVE] = "[ Approve ]", [DLG_REJECT] = "[ Reject ]",
