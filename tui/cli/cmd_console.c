@@ -49,14 +49,14 @@ cmd_console(struct cli *c, int argc, char **argv)
 		return rc;
 	if (optind < argc)
 		return cli_usage_error(c, "unexpected argument \"%s\"", argv[optind]);
-	/* Scripts want the headless commands; a console on a pipe would only hang. */
-	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
-		return cli_usage_error(c, "the console needs a terminal; scripts use the headless "
-				       "commands (diskops --help)");
 	/* A log that cannot be read is said before the screen is taken over. */
 	if (o.log_file && access(o.log_file, R_OK) < 0)
 		return dk_error_set(errno == ENOENT ? DK_ENOTFOUND : DK_EINVALID, "--log %s: %s",
 				    o.log_file, strerror(errno));
+	/* Scripts want the headless commands; a console on a pipe would only hang. */
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
+		return cli_usage_error(c, "the console needs a terminal; scripts use the headless "
+				       "commands (diskops --help)");
 	if ((rc = cli_account(c)) < 0)
 		return rc;
 	return dk_console_run(&o, c->cfg, c->store, c->account);
