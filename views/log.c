@@ -729,11 +729,15 @@ search(struct console *c, struct logv *l, int dir)
 		scroll_to(l, (int64_t)l->top + dir);
 		return R_REDRAW;
 	}
-	from = l->has_hit ? l->hit : dir > 0 ? (l->top ? l->top - 1 : n - 1) : l->top;
-	for (uint64_t step = 1; step <= n; step++) {
-		line = dir > 0 ? (from + step) % n : (from + n - step % n) % n;
+	/* From the last hit, else from the screen: its top line down, its bottom line up. */
+	if (l->has_hit)
+		from = dir > 0 ? (l->hit + 1) % n : (l->hit + n - 1) % n;
+	else
+		from = dir > 0 ? l->top : (uint64_t)l->v->cur;
+	for (uint64_t k = 0; k < n; k++) {
+		line = dir > 0 ? (from + k) % n : (from + n - k % n) % n;
 		if (matches(l, line, pat)) {
-			bool wrapped = dir > 0 ? line <= from : line >= from;
+			bool wrapped = dir > 0 ? line < from : line > from;
 
 			l->has_hit = true;
 			l->hit = line;
@@ -792,6 +796,9 @@ request(struct view *v, struct console *c, enum action a, const char *arg)
 				      dk_logbuf_size(l->buf) : 100));
 		return R_REDRAW;
 	}
+	/* Moving by hand makes the screen, not the last hit, where n and N start. */
+	if (need_index || a == ACT_FIRST || a == ACT_LAST)
+		l->has_hit = false;
 	switch (a) {
 	case ACT_MOVE_DOWN: scroll_to(l, (int64_t)l->top + 1); break;
 	case ACT_MOVE_UP: scroll_to(l, (int64_t)l->top - 1); break;

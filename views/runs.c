@@ -8,7 +8,7 @@
 #include "diskops/clock.h"
 
 static const struct column columns[] = {
-	{ "PLATFORM", 13, 0 },
+	{ "PLATFORM", 13, COL_FLEX },
 	{ "RUN", 5, COL_RIGHT },
 	{ "STATUS", 10, 0 },
 	{ "EVENT", 12, 0 },
