@@ -6,6 +6,7 @@
  * (none at all under NO_COLOR). Indexing and filtering run a slice per loop turn, so
  * keys are answered while a big file is still being scanned.
  */
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -572,31 +573,52 @@ human_count(char *buf, size_t len, uint64_t n)
 	return buf;
 }
 
+/* printf at the end of buf, never past it (the parts can outgrow the line together). */
+static void
+add(char *buf, size_t len, size_t *used, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (*used + 1 >= len)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *used, len - *used, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*used = *used + (size_t)n < len ? *used + (size_t)n : len - 1;
+}
+
 static void
 paint_header(struct logv *l, int y)
 {
 	char left[512], right[128], a[32], b[32], d[32];
+	const char *sep = term_glyph(G_SEP);
 	uint64_t n = count(l), size = dk_logbuf_size(l->buf);
-	size_t used;
+	size_t used = 0;
 	int rw;
 
+	left[0] = '\0';
 	if (l->follow)
-		used = (size_t)snprintf(left, sizeof(left), "%s", l->finished ? "at the end"
-					: "following (scroll up pauses)");
+		add(left, sizeof(left), &used, "%s", l->finished ? "at the end"
+		    : "following (scroll up pauses)");
 	else
-		used = (size_t)snprintf(left, sizeof(left), "paused (G or F follows)");
+		add(left, sizeof(left), &used, "paused (G or F follows)");
+	if (dk_logbuf_dropped(l->buf))
+		/* Never a silent gap: the loss is on screen while the log is. */
+		add(left, sizeof(left), &used, " %s %s lines truncated (the console keeps %llu MiB)",
+		    sep, human_count(d, sizeof(d), dk_logbuf_dropped(l->buf)),
+		    (unsigned long long)(CACHE_MAX >> 20));
 	if (l->filter)
-		used += (size_t)snprintf(left + used, sizeof(left) - used, " %s filter /%s: %s%s",
-					 term_glyph(G_SEP), l->fpat, human_count(a, sizeof(a), l->nmatch),
-					 l->fcapped ? " (first ones only)" : " matching lines");
+		add(left, sizeof(left), &used, " %s filter /%s: %s%s", sep, l->fpat,
+		    human_count(a, sizeof(a), l->nmatch),
+		    l->fcapped ? " (first ones only)" : " matching lines");
 	if (l->wrap)
-		used += (size_t)snprintf(left + used, sizeof(left) - used, " %s wrap", term_glyph(G_SEP));
+		add(left, sizeof(left), &used, " %s wrap", sep);
 	if (l->stamps)
-		used += (size_t)snprintf(left + used, sizeof(left) - used, " %s timestamps",
-					 term_glyph(G_SEP));
-	if (l->state[0] && used < sizeof(left))
-		used += (size_t)snprintf(left + used, sizeof(left) - used, " %s %s", term_glyph(G_SEP),
-					 l->state);
+		add(left, sizeof(left), &used, " %s timestamps", sep);
+	if (l->state[0])
+		add(left, sizeof(left), &used, " %s %s", sep, l->state);
 	if (!dk_logbuf_indexed(l->buf))
 		snprintf(right, sizeof(right), "indexing %d%% ",
 			 (int)(size ? dk_logbuf_scanned(l->buf) * 100 / size : 100));
@@ -658,18 +680,11 @@ static void
 paint(struct view *v, struct console *c, int y0, int height)
 {
 	struct logv *l = get(v);
-	char a[32];
 
 	(void)c;
 	if (!l)
 		return;
 	paint_header(l, y0);
-	if (dk_logbuf_dropped(l->buf)) {
-		/* Never a silent gap: the loss is on screen while the log is. */
-		snprintf(l->state, sizeof(l->state), "%s lines truncated (the console keeps the "
-			 "last %llu MiB)", human_count(a, sizeof(a), dk_logbuf_dropped(l->buf)),
-			 (unsigned long long)(CACHE_MAX >> 20));
-	}
 	if (l->follow && !l->filter && !dk_logbuf_indexed(l->buf))
 		paint_tail(l, y0 + 1, height - 1);
 	else
