@@ -47,6 +47,7 @@ struct logv {
 	uint64_t hit;                   /* the line of the last search hit */
 	char state[320];                /* what the job or file is doing */
 	bool finished;
+	bool index_started;             /* a local file is indexed once its first screen is out */
 };
 
 static struct logv *live[MAX_LIVE];
@@ -438,7 +439,7 @@ work(void *arg)
 
 		if (!l)
 			continue;
-		if (!dk_logbuf_indexed(l->buf)) {
+		if (l->index_started && !dk_logbuf_indexed(l->buf)) {
 			if (dk_logbuf_index_step(l->buf, INDEX_SLICE, &done) < 0) {
 				snprintf(l->state, sizeof(l->state), "%s", dk_error_last()->message);
 				continue;
@@ -471,6 +472,10 @@ follow_files(void *arg)
 	for (int i = 0; i < MAX_LIVE; i++) {
 		struct logv *l = live[i];
 
+		if (l && !l->index_started) {
+			l->index_started = true;
+			schedule(c);
+		}
 		if (!l || l->is_job || dk_logbuf_sync(l->buf, &grew) < 0 || !grew)
 			continue;
 		if (dk_logbuf_size(l->buf) < dk_logbuf_scanned(l->buf) || dk_logbuf_lines(l->buf) == 0) {
@@ -805,6 +810,10 @@ request(struct view *v, struct console *c, enum action a, const char *arg)
 	(void)arg;
 	if (!l)
 		return R_PASS;
+	if (!l->index_started) {
+		l->index_started = true;
+		schedule(c);
+	}
 	if (need_index && l->follow && !dk_logbuf_indexed(l->buf)) {
 		console_message(c, ST_WARN, "indexing the log (%d%%): scrolling in a moment",
 				(int)(dk_logbuf_size(l->buf) ? dk_logbuf_scanned(l->buf) * 100 /
@@ -904,7 +913,10 @@ push(struct console *c, struct logv *l)
 	}
 	if (!timer_set && console_every(c, FOLLOW_FILE_MS, follow_files, c) == 0)
 		timer_set = true;
-	schedule(c);
+	/* A big file's index waits for the next tick (or a key): the last screen, read from
+	 * the end, goes out first without the scan competing for the CPU. */
+	if (l->is_job)
+		l->index_started = true;
 	return R_REDRAW;
 }
 
