@@ -161,7 +161,7 @@ shape(struct logv *l, const char *p, size_t n, size_t full, struct shown *o)
 {
 	struct sgr s = { -1, -1, 0 };
 	size_t i = l->stamps ? 0 : dk_log_time_prefix(p, n);
-	int col = 0;
+	int col = 0, attr = 0;
 
 	o->len = 0;
 	while (i < n) {
@@ -172,8 +172,10 @@ shape(struct logv *l, const char *p, size_t n, size_t full, struct shown *o)
 
 			while (j < n && ((unsigned char)p[j] < 0x40 || (unsigned char)p[j] > 0x7e))
 				j++;
-			if (j < n && p[j] == 'm')
+			if (j < n && p[j] == 'm') {
 				apply_sgr(&s, p + i + 2, j - i - 2);
+				attr = sgr_attr(&s);
+			}
 			i = j + 1;
 		} else if (ch == 0x1b && i + 1 < n && p[i + 1] == ']') {
 			size_t j = i + 2;
@@ -192,15 +194,15 @@ shape(struct logv *l, const char *p, size_t n, size_t full, struct shown *o)
 			i++;
 		} else if (ch == '\t') {
 			do {
-				put_byte(o, ' ', sgr_attr(&s));
+				put_byte(o, ' ', attr);
 			} while (++col % 8);
 			i++;
 		} else if (ch < 0x20 || ch == 0x7f) {
-			put_byte(o, '?', sgr_attr(&s));
+			put_byte(o, '?', attr);
 			col++;
 			i++;
 		} else {
-			put_byte(o, (char)ch, sgr_attr(&s));
+			put_byte(o, (char)ch, attr);
 			col += (ch & 0xC0) != 0x80;
 			i++;
 		}
