@@ -8,7 +8,8 @@
 #include "store_internal.h"
 
 #define WORKER_COLUMNS \
-	"id, account_id, name, role, status, last_seen_at, created_at, updated_at FROM ci_worker"
+	"id, account_id, name, role, status, last_seen_at, created_at, updated_at, terminated_at" \
+	" FROM ci_worker"
 
 static void
 read_worker(sqlite3_stmt *st, dk_worker *w)
@@ -21,6 +22,7 @@ read_worker(sqlite3_stmt *st, dk_worker *w)
 	w->last_seen_at = sqlite3_column_int64(st, 5);
 	w->created_at = sqlite3_column_int64(st, 6);
 	w->updated_at = sqlite3_column_int64(st, 7);
+	w->terminated_at = sqlite3_column_int64(st, 8);
 }
 
 static int
@@ -60,7 +62,7 @@ dk_store_worker_create(dk_store *store, dk_worker **out, const char *account_id,
 	dk_store__bind_text(st, 4, digest);
 	sqlite3_bind_int64(st, 5, dk_clock_now());
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	if (rc != SQLITE_DONE) {
 		rc = dk_store__fail(store, rc, "creating the worker");
 		if (rc == DK_ECONFLICT)
@@ -95,7 +97,7 @@ dk_store_worker_find(dk_store *store, dk_worker **out, const char *account_id,
 		rc = dk_error_set(DK_EINVALID, "worker id prefix %s is ambiguous: give more "
 				  "characters", id_or_name);
 	}
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	return rc;
 }
 
@@ -126,11 +128,11 @@ dk_store_worker_list(dk_store *store, dk_worker_list **out, const char *account_
 		rc = dk_store__fail(store, rc, "listing workers");
 		goto fail;
 	}
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	*out = l;
 	return 0;
 fail:
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	dk_worker_list_free(l);
 	return rc;
 }
@@ -140,7 +142,7 @@ update_one(dk_store *store, sqlite3_stmt *st, const char *id)
 {
 	int rc = sqlite3_step(st);
 
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	if (rc != SQLITE_DONE)
 		return dk_store__fail(store, rc, "changing the worker");
 	if (sqlite3_changes(store->db) == 0)
@@ -183,6 +185,54 @@ dk_store_worker_set_status(dk_store *store, const char *account_id, const char *
 }
 
 int
+dk_store_worker_terminate(dk_store *store, const char *account_id, const char *id, int64_t now,
+			  int *released)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*released = 0;
+	if ((rc = dk_store_begin(store)) < 0)
+		return rc;
+	if ((rc = dk_store__prepare(store, &st, "UPDATE ci_worker SET status = 'revoked',"
+				    " terminated_at = ?1, updated_at = ?1 WHERE account_id = ?2"
+				    " AND id = ?3 AND terminated_at IS NULL")) < 0)
+		goto fail;
+	sqlite3_bind_int64(st, 1, now);
+	dk_store__bind_text(st, 2, account_id);
+	dk_store__bind_text(st, 3, id);
+	rc = sqlite3_step(st);
+	dk_store__finish(store, st);
+	if (rc != SQLITE_DONE) {
+		rc = dk_store__fail(store, rc, "terminating the worker");
+		goto fail;
+	}
+	if (sqlite3_changes(store->db) == 0) {
+		rc = dk_error_set(DK_ESTATE, "worker %s is terminated already", id);
+		goto fail;
+	}
+	/* What it held goes back to the queue now rather than when the lease runs out. */
+	if ((rc = dk_store__prepare(store, &st, "UPDATE job SET state = 'ready', lease_until = NULL,"
+				    " leased_by = NULL, run_after = ?1, updated_at = ?1,"
+				    " last_error = 'lease released: worker terminated'"
+				    " WHERE state = 'leased' AND leased_by = ?2")) < 0)
+		goto fail;
+	sqlite3_bind_int64(st, 1, now);
+	dk_store__bind_text(st, 2, id);
+	rc = sqlite3_step(st);
+	dk_store__finish(store, st);
+	if (rc != SQLITE_DONE) {
+		rc = dk_store__fail(store, rc, "releasing the worker's jobs");
+		goto fail;
+	}
+	*released = sqlite3_changes(store->db);
+	return dk_store_commit(store);
+fail:
+	dk_store_rollback(store);
+	return rc;
+}
+
+int
 dk_store_worker_authenticate(dk_store *store, dk_worker **out, const char *digest, int64_t now)
 {
 	sqlite3_stmt *st = NULL;
@@ -194,7 +244,7 @@ dk_store_worker_authenticate(dk_store *store, dk_worker **out, const char *diges
 		return rc;
 	dk_store__bind_text(st, 1, digest);
 	rc = get_one(store, out, st, "with this token");
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	if (rc < 0)
 		return rc;
 	if ((rc = dk_store__prepare(store, &st, "UPDATE ci_worker SET last_seen_at = ?"
