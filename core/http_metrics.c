@@ -51,11 +51,12 @@ put(struct buf *b, const char *fmt, ...)
 	}
 }
 
-/* The newest retention sweep event's time, 0 when none. */
+/* The newest retention event's time (a platform's sweep that changed something, or the
+ * agent's daily sweep, which is recorded even when it had nothing to do), 0 when none. */
 static int64_t
 last_sweep(dk_store *store)
 {
-	dk_event_filter f = { .kind_prefix = "system.disk_image_retention_swept", .limit = 1 };
+	dk_event_filter f = { .kind_prefix = "system.disk_image_retention_", .limit = 1 };
 	dk_event_list *l = NULL;
 	int64_t t = 0;
 

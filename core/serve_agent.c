@@ -9,7 +9,6 @@
 #include "diskops/clock.h"
 #include "diskops/error.h"
 #include "diskops/log.h"
-#include "diskops/retention.h"
 #include "diskops/serve_agent.h"
 #include "diskops/store.h"
 
@@ -33,35 +32,7 @@ dk_serve_agent_next_sweep(int64_t t)
 }
 
 static void
-sweep_all(dk_store *store, const dk_config *cfg)
-{
-	dk_account_list *accounts = NULL;
-
-	if (dk_store_account_list(store, &accounts) < 0) {
-		dk_log_error("msg=\"daily retention: cannot list accounts\" error=\"%s\"",
-			     dk_error_last()->message);
-		return;
-	}
-	for (size_t i = 0; i < accounts->count; i++) {
-		dk_retention_options o = { .grace_days = cfg->grace_days, .actor = "agent",
-					   .actor_kind = DK_ACTOR_AGENT,
-					   .delete_manifest = dk_retention_registry_delete,
-					   .payload = (void *)cfg };
-		dk_retention_report r;
-
-		if (dk_retention_sweep(store, &r, accounts->items[i].id, &o) < 0)
-			dk_log_error("msg=\"daily retention failed\" account=%s error=\"%s\"",
-				     accounts->items[i].name, dk_error_last()->message);
-		else
-			dk_log_info("msg=\"daily retention\" account=%s retired=%d purged=%d errors=%d",
-				    accounts->items[i].name, r.retired, r.purged, r.errors);
-		dk_retention_report_clear(&r);
-	}
-	dk_account_list_free(accounts);
-}
-
-static void
-run_once(struct dk_serve_agent *a, int64_t *next_sweep)
+run_once(struct dk_serve_agent *a)
 {
 	dk_store_options o = DK_STORE_OPTIONS_INIT;
 	dk_agent_report r;
@@ -80,10 +51,6 @@ run_once(struct dk_serve_agent *a, int64_t *next_sweep)
 		dk_log_info("msg=\"agent tick\" opened=%d resolved=%d stuck_retired=%d "
 			    "approvals_expired=%d", r.opened, r.resolved, r.stuck_retired,
 			    r.approvals_expired);
-	if (dk_clock_now() >= *next_sweep) {
-		sweep_all(store, a->cfg);
-		*next_sweep = dk_serve_agent_next_sweep(dk_clock_now());
-	}
 	dk_store_free(store);
 }
 
@@ -91,14 +58,13 @@ static void *
 agent_main(void *arg)
 {
 	struct dk_serve_agent *a = arg;
-	int64_t next_sweep = dk_serve_agent_next_sweep(dk_clock_now());
 
 	pthread_mutex_lock(&a->lock);
 	while (!a->stop) {
 		struct timespec until;
 
 		pthread_mutex_unlock(&a->lock);
-		run_once(a, &next_sweep);
+		run_once(a);
 		pthread_mutex_lock(&a->lock);
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += a->cfg->tick_seconds;
