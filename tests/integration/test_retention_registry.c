@@ -270,6 +270,33 @@ publish_sweeps_and_purges_past_the_grace(void **state)
 	dk_platform_free(plat);
 }
 
+/* The sweep after a publish uses [retention] grace_days like every other sweep. */
+static void
+publish_sweep_honours_grace_days(void **state)
+{
+	dk_platform *plat = platform("short", 3);
+	char *id[3], *dg[3];
+
+	(void)state;
+	F->cfg->grace_days = 2;
+	dk_process_set_config(F->cfg);
+	dg[0] = publish(plat, "acct/short", &id[0]);
+	dg[1] = publish(plat, "acct/short", &id[1]);
+	dk_clock_advance(2 * DAY);
+	dg[2] = publish(plat, "acct/short", &id[2]);
+	dk_process_set_config(NULL);
+	F->cfg->grace_days = 7;
+	assert_int_equal(status_of(id[0]), DK_PUB_PURGED);
+	assert_int_equal(status_of(id[1]), DK_PUB_RETIRED);
+	assert_int_equal(bs_manifest_present(F->c, "acct/short", dg[0]), 0);
+	assert_int_equal(bs_manifest_present(F->c, "acct/short", dg[1]), 1);
+	for (int i = 0; i < 3; i++) {
+		free(id[i]);
+		free(dg[i]);
+	}
+	dk_platform_free(plat);
+}
+
 static void
 keep_n_retires_then_purges_from_the_registry(void **state)
 {
@@ -514,6 +541,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(publish_sweeps_and_purges_past_the_grace),
+		cmocka_unit_test(publish_sweep_honours_grace_days),
 		cmocka_unit_test(keep_n_retires_then_purges_from_the_registry),
 		cmocka_unit_test(registry_failure_leaves_that_row_retired),
 		cmocka_unit_test(shared_digest_is_never_deleted),

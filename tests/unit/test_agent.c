@@ -112,6 +112,26 @@ open_alerts(struct fx *f, const char *rule, char *detail, size_t len)
 	return n;
 }
 
+/*
+ * A second tick with the condition still there: no new alert, no second opening event,
+ * the same one still open (and its last_seen refreshed).
+ */
+static void
+stays_one(struct fx *f, const char *rule)
+{
+	dk_agent_report r = tick(f);
+	char q[256];
+
+	assert_int_equal(r.opened, 0);
+	assert_true(r.refreshed >= 1);
+	assert_int_equal(open_alerts(f, rule, NULL, 0), 1);
+	snprintf(q, sizeof(q), "SELECT count(*) FROM alert WHERE rule = '%s'", rule);
+	assert_int_equal(su_sql_int(f->path, q), 1);
+	snprintf(q, sizeof(q), "SELECT count(*) FROM event WHERE kind = 'system.disk_image_alert_opened'"
+		 " AND json_extract(payload, '$.rule') = '%s'", rule);
+	assert_int_equal(su_sql_int(f->path, q), 1);
+}
+
 static void
 run_overdue_opens_once_and_resolves(void **state)
 {
@@ -152,6 +172,8 @@ queued_without_runner(void **state)
 	tick(f);
 	assert_int_equal(open_alerts(f, "queued_no_runner", NULL, 0), 1);
 	assert_int_equal(open_alerts(f, "runner_offline", NULL, 0), 1);
+	stays_one(f, "queued_no_runner");
+	stays_one(f, "runner_offline");
 	sql(f, "UPDATE gitea_runner_cache SET online = 1");
 	tick(f);
 	assert_int_equal(open_alerts(f, "queued_no_runner", NULL, 0), 0);
@@ -173,6 +195,7 @@ webhook_missing_until_the_publication_arrives(void **state)
 	    NOW - 8 * 86400, NOW);
 	tick(f);
 	assert_int_equal(open_alerts(f, "webhook_missing", NULL, 0), 1);
+	stays_one(f, "webhook_missing");
 	p = su_publication(f->s, f->p, "cafe000000000000000000000000000000000000", DK_PUB_QUEUED);
 	dk_publication_free(p);
 	tick(f);
@@ -190,6 +213,7 @@ ingest_stuck_and_publish_failed(void **state)
 	tick(f);
 	assert_int_equal(open_alerts(f, "ingest_stuck", detail, sizeof(detail)), 1);
 	assert_non_null(strstr(detail, "has been queued for 16 min"));
+	stays_one(f, "ingest_stuck");
 	assert_int_equal(dk_store_publication_transition(f->s, f->a->id, p->id, DK_PUB_VERIFYING, NULL), 0);
 	assert_int_equal(dk_store_publication_transition(f->s, f->a->id, p->id, DK_PUB_FAILED, "SET signature invalid"), 0);
 	sql(f, "UPDATE node_platform SET disk_image_publication_status = 'failed',"
@@ -198,6 +222,7 @@ ingest_stuck_and_publish_failed(void **state)
 	assert_int_equal(open_alerts(f, "ingest_stuck", NULL, 0), 0);
 	assert_int_equal(open_alerts(f, "publish_failed", detail, sizeof(detail)), 1);
 	assert_string_equal(detail, "platform edge: the last publish failed: SET signature invalid");
+	stays_one(f, "publish_failed");
 	sql(f, "UPDATE node_platform SET disk_image_publication_status = 'published',"
 	       " disk_image_publication_error = NULL");
 	tick(f);
@@ -225,6 +250,7 @@ signature_rejections_per_hour(void **state)
 	tick(f);
 	assert_int_equal(open_alerts(f, "signature_rejections", detail, sizeof(detail)), 1);
 	assert_string_equal(detail, "webhook ci: 3 deliveries with a bad signature in the last hour");
+	stays_one(f, "signature_rejections");
 	dk_clock_advance(3600);
 	tick(f);
 	assert_int_equal(open_alerts(f, "signature_rejections", NULL, 0), 0);
