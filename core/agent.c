@@ -184,7 +184,7 @@ dk_agent_tick(dk_store *store, const dk_config *cfg, dk_agent_report *rep)
 	int rc;
 
 	memset(rep, 0, sizeof(*rep));
-	if ((rc = dk_store_approval_expire(store, now, &rep->approvals_expired)) < 0 ||
+	if ((rc = dk_approval_expire(store, &rep->approvals_expired)) < 0 ||
 	    (rc = dk_store_account_list(store, &accounts)) < 0)
 		return rc;
 	for (size_t a = 0; a < accounts->count && rc == 0; a++) {

@@ -180,23 +180,32 @@ dk_store_approval_decide(dk_store *store, const char *account_id, const char *id
 }
 
 int
-dk_store_approval_expire(dk_store *store, int64_t now, int *count)
+dk_store_approval_expire(dk_store *store, int64_t now, dk_approval_list **expired)
 {
 	sqlite3_stmt *st = NULL;
+	dk_approval_list *l;
 	int rc;
 
-	*count = 0;
+	*expired = NULL;
+	if (!(l = calloc(1, sizeof(*l))))
+		return dk_error_set(DK_ENOMEM, "out of memory");
 	if ((rc = dk_store__prepare(store, &st, "UPDATE approval SET state = 'expired',"
-				    " decided_at = ? WHERE state = 'pending' AND expires_at <= ?")) < 0)
-		return rc;
+				    " decided_at = ?1 WHERE state = 'pending' AND expires_at <= ?1"
+				    " RETURNING id, account_id, category, params, requested_by, state,"
+				    " decided_by, reason, decided_at, expires_at, created_at")) < 0)
+		goto fail;
 	sqlite3_bind_int64(st, 1, now);
-	sqlite3_bind_int64(st, 2, now);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return dk_store__fail(store, rc, "expiring approvals");
-	*count = sqlite3_changes(store->db);
+	rc = dk_store__collect(store, st, (void **)&l->items, &l->count, sizeof(*l->items),
+			       read_approval, "expiring approvals");
+	st = NULL;
+	if (rc < 0)
+		goto fail;
+	*expired = l;
 	return 0;
+fail:
+	sqlite3_finalize(st);
+	dk_approval_list_free(l);
+	return rc;
 }
 
 int
