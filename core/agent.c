@@ -123,19 +123,6 @@ retire_stuck(dk_store *store, const char *account_id, const dk_config *cfg, int6
 	return rc;
 }
 
-static int64_t
-last_daily(dk_store *store, const char *account_id)
-{
-	dk_event_filter f = { .account_id = account_id, .kind_prefix = DAILY_SWEPT, .limit = 1 };
-	dk_event_list *l = NULL;
-	int64_t t = 0;
-
-	if (dk_store_event_list(store, &l, &f) == 0 && l->count > 0)
-		t = l->items[0].created_at;
-	dk_event_list_free(l);
-	return t;
-}
-
 /*
  * The daily retention sweep (03:30 UTC) is due when the account has none recorded since
  * the latest 03:30 at or before now. It runs outside the tick's transaction: it talks to
@@ -153,7 +140,7 @@ daily_sweep(dk_store *store, const dk_account *acct, const dk_config *cfg, int64
 	dk_retention_report r;
 	json_t *payload;
 
-	if (last_daily(store, acct->id) >= dk_serve_agent_next_sweep(now) - 86400)
+	if (dk_event_newest(store, acct->id, DAILY_SWEPT) >= dk_serve_agent_next_sweep(now) - 86400)
 		return;
 	if (dk_retention_sweep(store, &r, acct->id, &o) < 0) {
 		dk_log_error("msg=\"daily retention failed\" account=%s error=\"%s\"", acct->name,
