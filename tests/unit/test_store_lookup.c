@@ -171,7 +171,7 @@ publications(void **state)
 	su_fixture *f = *state;
 	dk_platform *p = su_platform(f->s, f->a->id, "edge");
 	const char *ids[] = { ID1, ID2, ID3 };
-	char q[256], sha[8];
+	char q[256], sha[16];
 
 	for (int i = 0; i < 3; i++) {
 		dk_publication *row;
