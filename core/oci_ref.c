@@ -6,6 +6,7 @@
 
 #include <openssl/evp.h>
 
+#include "crypto.h"
 #include "diskops/error.h"
 #include "diskops/oci.h"
 
@@ -30,14 +31,8 @@ bad:
 void
 dk_oci_digest_of(char out[72], const void *data, size_t len)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0, i;
-
-	EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
 	memcpy(out, "sha256:", 7);
-	for (i = 0; i < n && i < 32; i++)
-		snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
-	out[71] = '\0';
+	dk_crypto_sha256_hex(out + 7, data, len);
 }
 
 int

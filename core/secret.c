@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "crypto.h"
 #include "diskops/error.h"
 #include "diskops/log.h"
 #include "diskops/secret.h"
@@ -184,18 +185,7 @@ dk_secret_preview(char out[DK_SECRET_PREVIEW_LEN + 1], const char *secret)
 void
 dk_secret_digest_hex(char out[65], const char *token)
 {
-	static const char hex[] = "0123456789abcdef";
-	unsigned char md[32];
-	unsigned int mdlen = 0;
-
-	out[0] = '\0';
-	if (!EVP_Digest(token, strlen(token), md, &mdlen, EVP_sha256(), NULL) || mdlen != 32)
-		return;
-	for (unsigned int i = 0; i < 32; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 0xf];
-	}
-	out[64] = '\0';
+	dk_crypto_sha256_hex(out, token, strlen(token));
 }
 
 /* Reads an existing key file; ENOENT is reported as DK_ENOTFOUND so the caller can create it. */
@@ -383,7 +373,7 @@ dk_secret_encrypt(dk_secret_box *box, char **out, const char *plaintext)
 		rc = dk_error_set(DK_ERROR, "random number generator failed");
 		goto done;
 	}
-	if (EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
+	if (EVP_EncryptInit_ex(ctx, dk_crypto_aes256gcm(), NULL, NULL, NULL) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, NONCE_LEN, NULL) != 1 ||
 	    EVP_EncryptInit_ex(ctx, NULL, NULL, box->key, buf) != 1 ||
 	    EVP_EncryptUpdate(ctx, buf + NONCE_LEN, &n, (const unsigned char *)plaintext, (int)ptlen) != 1 ||
@@ -434,7 +424,7 @@ dk_secret_decrypt(dk_secret_box *box, char **out, const char *sealed)
 		rc = dk_error_set(DK_ENOMEM, "out of memory");
 		goto done;
 	}
-	if (EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
+	if (EVP_DecryptInit_ex(ctx, dk_crypto_aes256gcm(), NULL, NULL, NULL) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, NONCE_LEN, NULL) != 1 ||
 	    EVP_DecryptInit_ex(ctx, NULL, NULL, box->key, raw) != 1 ||
 	    EVP_DecryptUpdate(ctx, (unsigned char *)pt, &n, raw + NONCE_LEN, (int)ctlen) != 1 ||

@@ -12,6 +12,7 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
+#include "crypto.h"
 #include "diskops/secret.h"
 #include "sigstore_int.h"
 
@@ -45,13 +46,7 @@ sg_b64_encode(char **out, const unsigned char *in, size_t len)
 void
 sg_hex(char *out, const unsigned char *in, size_t len)
 {
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < len; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 15];
-	}
-	out[2 * len] = '\0';
+	dk_crypto_hex(out, in, len);
 }
 
 int
@@ -74,31 +69,10 @@ sg_digest_parse(unsigned char out[32], const char *digest)
 	return 0;
 }
 
-/*
- * Digests fetched from the provider once per process: EVP_sha256() and friends are
- * looked up again on every EVP_Digest/EVP_DigestVerifyInit, ~15 times per
- * verification. Kept until exit (reachable, not a leak).
- */
-static EVP_MD *md_sha256, *md_sha384, *md_sha512;
-static pthread_once_t md_once = PTHREAD_ONCE_INIT;
-
-static void
-md_fetch(void)
-{
-	md_sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL);
-	md_sha384 = EVP_MD_fetch(NULL, "SHA2-384", NULL);
-	md_sha512 = EVP_MD_fetch(NULL, "SHA2-512", NULL);
-}
-
 static const EVP_MD *
 md_get(int bits)
 {
-	pthread_once(&md_once, md_fetch);
-	if (bits == 384)
-		return md_sha384 ? md_sha384 : EVP_sha384();
-	if (bits == 512)
-		return md_sha512 ? md_sha512 : EVP_sha512();
-	return md_sha256 ? md_sha256 : EVP_sha256();
+	return dk_crypto_md(bits);
 }
 
 void

@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -8,6 +9,7 @@
 #include "diskops/clock.h"
 #include "diskops/error.h"
 #include "diskops/log.h"
+#define DK_STORE_CORE
 #include "store_internal.h"
 
 #define DEFAULT_BUSY_TIMEOUT_MS 5000
@@ -52,14 +54,88 @@ dk_store__fail(dk_store *store, int sqlite_rc, const char *what)
 	}
 }
 
+static uint32_t
+sql_hash(const char *sql)
+{
+	uint32_t h = 2166136261u;
+
+	while (*sql)
+		h = (h ^ (unsigned char)*sql++) * 16777619u;
+	return h;
+}
+
 int
 dk_store__prepare(dk_store *store, sqlite3_stmt **out, const char *sql)
 {
-	int rc = sqlite3_prepare_v2(store->db, sql, -1, out, NULL);
+	struct dk_store_cached *free_slot = NULL;
+	uint32_t h = sql_hash(sql);
+	int rc;
 
+	for (int i = 0; i < DK_STORE_STMT_CACHE; i++) {
+		struct dk_store_cached *c = &store->cache[i];
+
+		if (!c->st) {
+			if (!free_slot)
+				free_slot = c;
+		} else if (c->hash == h && !c->in_use && strcmp(sqlite3_sql(c->st), sql) == 0) {
+			c->in_use = 1;
+			*out = c->st;
+			return 0;
+		}
+	}
+	rc = sqlite3_prepare_v3(store->db, sql, -1, free_slot ? SQLITE_PREPARE_PERSISTENT : 0,
+				out, NULL);
 	if (rc != SQLITE_OK)
 		return dk_store__fail(store, rc, "preparing a query");
+	if (free_slot && *out) {
+		free_slot->st = *out;
+		free_slot->hash = h;
+		free_slot->in_use = 1;
+	}
 	return 0;
+}
+
+void
+dk_store__finish(dk_store *store, sqlite3_stmt *st)
+{
+	if (!st)
+		return;
+	for (int i = 0; i < DK_STORE_STMT_CACHE; i++) {
+		if (store->cache[i].st == st) {
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			store->cache[i].in_use = 0;
+			return;
+		}
+	}
+	sqlite3_finalize(st);
+}
+
+static void
+cache_clear(dk_store *store)
+{
+	for (int i = 0; i < DK_STORE_STMT_CACHE; i++) {
+		sqlite3_finalize(store->cache[i].st);
+		store->cache[i].st = NULL;
+	}
+}
+
+/* A single statement through the cache: transactions run thousands of these a second. */
+static int
+run(dk_store *store, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if ((rc = dk_store__prepare(store, &st, sql)) < 0)
+		return rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		;
+	rc = rc == SQLITE_DONE ? 0 : dk_store__fail(store, rc, strncmp(sql, "BEGIN", 5) == 0 ?
+						    "starting a write" : strncmp(sql, "COMMIT", 6) == 0 ?
+						    "committing" : "running a statement");
+	dk_store__finish(store, st);
+	return rc;
 }
 
 void
@@ -124,13 +200,13 @@ dk_store__collect(dk_store *store, sqlite3_stmt *st, void **items, size_t *count
 		void *row = dk_store__list_grow(items, count, size);
 
 		if (!row) {
-			sqlite3_finalize(st);
+			dk_store__finish(store, st);
 			return dk_error_set(DK_ENOMEM, "out of memory");
 		}
 		read(st, row);
 	}
 	rc = rc == SQLITE_DONE ? 0 : dk_store__fail(store, rc, what);
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	return rc;
 }
 
@@ -140,9 +216,9 @@ dk_store_begin(dk_store *store)
 	int rc;
 
 	if (store->tx_depth == 0)
-		rc = dk_store__exec(store, "BEGIN IMMEDIATE");
+		rc = run(store, "BEGIN IMMEDIATE");
 	else
-		rc = dk_store__exec(store, "SAVEPOINT nested");
+		rc = run(store, "SAVEPOINT nested");
 	if (rc == 0)
 		store->tx_depth++;
 	return rc;
@@ -156,9 +232,9 @@ dk_store_commit(dk_store *store)
 	if (store->tx_depth <= 0)
 		return dk_error_set(DK_ERROR, "commit without a transaction");
 	if (store->tx_depth == 1)
-		rc = dk_store__exec(store, "COMMIT");
+		rc = run(store, "COMMIT");
 	else
-		rc = dk_store__exec(store, "RELEASE nested");
+		rc = run(store, "RELEASE nested");
 	if (rc == 0)
 		store->tx_depth--;
 	else
@@ -177,10 +253,12 @@ dk_store_rollback(dk_store *store)
 		store->tx_depth = 0;
 		return;
 	}
-	if (store->tx_depth == 1)
-		sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
-	else
-		sqlite3_exec(store->db, "ROLLBACK TO nested; RELEASE nested", NULL, NULL, NULL);
+	if (store->tx_depth == 1) {
+		run(store, "ROLLBACK");
+	} else {
+		run(store, "ROLLBACK TO nested");
+		run(store, "RELEASE nested");
+	}
 	store->tx_depth--;
 }
 
@@ -260,7 +338,7 @@ migrate(dk_store *store)
 		sqlite3_bind_text(st, 2, m[i].name, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 3, dk_clock_now());
 		rc = sqlite3_step(st);
-		sqlite3_finalize(st);
+		dk_store__finish(store, st);
 		if (rc != SQLITE_DONE) {
 			rc = dk_store__fail(store, rc, "recording a migration");
 			goto fail;
@@ -292,6 +370,14 @@ create_private(const char *path, bool no_create)
 	return 0;
 }
 
+/* SQLite's allocation statistics take one process-wide mutex on every malloc, which the
+ * serve threads then fight over; nothing reads them. Must precede SQLite's initialisation. */
+static void
+configure_sqlite(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int
 dk_store_open(dk_store **out, const char *path, const dk_store_options *opts)
 {
@@ -299,7 +385,10 @@ dk_store_open(dk_store **out, const char *path, const dk_store_options *opts)
 	dk_store *store = NULL;
 	int rc;
 
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
 	*out = NULL;
+	pthread_once(&once, configure_sqlite);
 	if (!opts)
 		opts = &defaults;
 	if ((rc = create_private(path, opts->no_create)) < 0)
@@ -321,6 +410,9 @@ dk_store_open(dk_store **out, const char *path, const dk_store_options *opts)
 	if ((rc = dk_store__exec(store, "PRAGMA journal_mode=WAL")) < 0 ||
 	    (rc = dk_store__exec(store, "PRAGMA synchronous=FULL")) < 0 ||
 	    (rc = dk_store__exec(store, "PRAGMA foreign_keys=ON")) < 0 ||
+	    /* Savepoint and statement journals in memory: on disk, every page a delivery
+	     * touched under its savepoint was written once more to a temp file. */
+	    (rc = dk_store__exec(store, "PRAGMA temp_store=MEMORY")) < 0 ||
 	    (rc = migrate(store)) < 0)
 		goto fail;
 	*out = store;
@@ -337,6 +429,7 @@ dk_store_free(dk_store *store)
 		return;
 	while (store->tx_depth > 0)
 		dk_store_rollback(store);
+	cache_clear(store);
 	sqlite3_close_v2(store->db);
 	free(store->path);
 	free(store);
@@ -359,6 +452,6 @@ dk_store_data_version(dk_store *store, int64_t *out)
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		*out = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	return rc == SQLITE_ROW ? 0 : dk_store__fail(store, rc, "reading data_version");
 }

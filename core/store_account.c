@@ -42,7 +42,7 @@ dk_store_account_find(dk_store *store, dk_account **out, const char *name_or_id)
 		rc = dk_store__fail(store, rc, "reading accounts");
 	}
 done:
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	return rc;
 }
 
@@ -62,7 +62,7 @@ dk_store_account_create(dk_store *store, dk_account **out, const char *name)
 	dk_store__bind_text(st, 2, name);
 	sqlite3_bind_int64(st, 3, dk_clock_now());
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	if (rc != SQLITE_DONE) {
 		rc = dk_store__fail(store, rc, "creating the account");
 		if (rc == DK_ECONFLICT)
@@ -93,7 +93,7 @@ dk_store_account_list(dk_store *store, dk_account_list **out)
 	*out = l;
 	return 0;
 fail:
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	dk_account_list_free(l);
 	return rc;
 }

@@ -25,7 +25,7 @@ dk_store_alert_raise(dk_store *store, const char *account_id, const char *rule, 
 	dk_store__bind_text(st, 5, rule);
 	dk_store__bind_text(st, 6, subject);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	if (rc != SQLITE_DONE)
 		return dk_store__fail(store, rc, "refreshing an alert");
 	if (sqlite3_changes(store->db) > 0)
@@ -42,7 +42,7 @@ dk_store_alert_raise(dk_store *store, const char *account_id, const char *rule, 
 	sqlite3_bind_int64(st, 6, now);
 	dk_store__bind_text(st, 7, detail);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	if (rc != SQLITE_DONE)
 		return dk_store__fail(store, rc, "opening an alert");
 	*opened = true;
@@ -80,7 +80,7 @@ dk_store_alert_resolve_except(dk_store *store, const char *account_id, const cha
 	*resolved = sqlite3_changes(store->db);
 	rc = 0;
 done:
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	free(keep_json);
 	return rc;
 }
@@ -128,7 +128,7 @@ dk_store_alert_list(dk_store *store, dk_alert_list **out, const char *account_id
 	*out = l;
 	return 0;
 fail:
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	dk_alert_list_free(l);
 	return rc;
 }
@@ -146,7 +146,7 @@ dk_store_alert_ack(dk_store *store, const char *account_id, int64_t id, const ch
 	dk_store__bind_text(st, 2, account_id);
 	sqlite3_bind_int64(st, 3, id);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	if (rc != SQLITE_DONE)
 		return dk_store__fail(store, rc, "acknowledging the alert");
 	if (sqlite3_changes(store->db) == 0)

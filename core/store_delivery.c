@@ -27,7 +27,7 @@ dk_store_delivery_insert(dk_store *store, const dk_delivery *d)
 	dk_store__bind_text(st, 10, d->reason);
 	dk_store__bind_text(st, 11, d->publication_id);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	if (rc != SQLITE_DONE)
 		return dk_store__fail(store, rc, "recording the delivery");
 	return 0;
@@ -76,11 +76,11 @@ dk_store_delivery_list(dk_store *store, dk_delivery_list **out, const dk_deliver
 		rc = dk_store__fail(store, rc, "listing deliveries");
 		goto fail;
 	}
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	*out = l;
 	return 0;
 fail:
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	dk_delivery_list_free(l);
 	return rc;
 }

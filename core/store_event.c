@@ -22,7 +22,7 @@ dk_store_event_insert(dk_store *store, int64_t *out_id, const dk_event *e)
 	dk_store__bind_text(st, 6, e->payload);
 	sqlite3_bind_int64(st, 7, e->created_at ? e->created_at : dk_clock_now());
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	if (rc != SQLITE_DONE)
 		return dk_store__fail(store, rc, "recording an event");
 	if (out_id)
@@ -77,7 +77,7 @@ dk_store_event_list(dk_store *store, dk_event_list **out, const dk_event_filter 
 	*out = l;
 	return 0;
 fail:
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	dk_event_list_free(l);
 	return rc;
 }

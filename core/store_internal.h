@@ -10,10 +10,24 @@
 
 #include "diskops/store.h"
 
+/*
+ * Prepared statements are kept per connection and reused: on the webhook path SQLite's
+ * parser cost more than the writes themselves. A statement in use is taken out of the
+ * cache until dk_store__finish puts it back, so nested queries never share one.
+ */
+#define DK_STORE_STMT_CACHE 96
+
+struct dk_store_cached {
+	sqlite3_stmt *st;
+	uint32_t hash;
+	int in_use;
+};
+
 struct dk_store {
 	sqlite3 *db;
 	char *path;
 	int tx_depth;
+	struct dk_store_cached cache[DK_STORE_STMT_CACHE];
 };
 
 typedef struct {
@@ -28,7 +42,13 @@ const dk_store_migration *dk_store__migrations(int *count);
 /* Turns the connection's last SQLite error into a DK_E* code and message. */
 int dk_store__fail(dk_store *store, int sqlite_rc, const char *what);
 
+/*
+ * A ready statement for `sql`, reused from the connection's cache when one is free.
+ * Give it back with dk_store__finish, never sqlite3_finalize (poisoned below).
+ */
 int dk_store__prepare(dk_store *store, sqlite3_stmt **out, const char *sql);
+/* Resets a statement from dk_store__prepare and returns it to the cache (NULL is fine). */
+void dk_store__finish(dk_store *store, sqlite3_stmt *st);
 /* Binds a string, or NULL for NULL. */
 void dk_store__bind_text(sqlite3_stmt *st, int idx, const char *value);
 /* Binds an int64, or NULL when the value is 0 (unset times). */
@@ -43,7 +63,7 @@ void *dk_store__list_grow(void **items, size_t *count, size_t size);
 
 /*
  * Steps a prepared statement to the end, reading each row into a new element of
- * (*items, *count) with `read`. Finalizes the statement. On failure the elements read so
+ * (*items, *count) with `read`. Finishes the statement. On failure the elements read so
  * far stay in the list for the caller to free with the list.
  */
 int dk_store__collect(dk_store *store, sqlite3_stmt *st, void **items, size_t *count,
@@ -69,5 +89,10 @@ typedef struct {
  */
 int dk_store__find_one(dk_store *store, void **out, const dk_store__lookup *l,
 		       const char *account_id, const char *key);
+
+/* A cached statement finalized behind the cache's back would be used after free. */
+#ifndef DK_STORE_CORE
+#pragma GCC poison sqlite3_finalize
+#endif
 
 #endif

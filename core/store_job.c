@@ -54,7 +54,7 @@ dk_store_job_enqueue(dk_store *store, int64_t *out_id, const char *kind, const c
 		*out_id = sqlite3_column_int64(st, 0);
 	if (rc == SQLITE_ROW)
 		rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	if (rc != SQLITE_DONE)
 		return dk_store__fail(store, rc, "queueing the job");
 	return 0;
@@ -85,7 +85,7 @@ dk_store_job_get(dk_store *store, dk_job **out, int64_t id)
 	} else {
 		rc = dk_store__fail(store, rc, "reading jobs");
 	}
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	return rc;
 }
 
@@ -110,7 +110,7 @@ dk_store_job_lease(dk_store *store, dk_job **out, const char *kind, const char *
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		id = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	st = NULL;
 	if (rc == SQLITE_DONE) {
 		dk_store_rollback(store);
@@ -129,7 +129,7 @@ dk_store_job_lease(dk_store *store, dk_job **out, const char *kind, const char *
 	sqlite3_bind_int64(st, 3, now);
 	sqlite3_bind_int64(st, 4, id);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	st = NULL;
 	if (rc != SQLITE_DONE) {
 		rc = dk_store__fail(store, rc, "leasing a job");
@@ -143,7 +143,7 @@ dk_store_job_lease(dk_store *store, dk_job **out, const char *kind, const char *
 	}
 	return rc;
 fail:
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	dk_store_rollback(store);
 	return rc;
 }
@@ -168,7 +168,7 @@ dk_store_job_finish(dk_store *store, int64_t id, const char *worker, const char 
 	sqlite3_bind_int64(st, 5, id);
 	dk_store__bind_text(st, 6, worker);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	if (rc != SQLITE_DONE)
 		return dk_store__fail(store, rc, "finishing the job");
 	if (sqlite3_changes(store->db) == 0)
@@ -207,11 +207,11 @@ dk_store_job_list(dk_store *store, dk_job_list **out, const dk_job_filter *f)
 		rc = dk_store__fail(store, rc, "listing jobs");
 		goto fail;
 	}
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	*out = l;
 	return 0;
 fail:
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	dk_job_list_free(l);
 	return rc;
 }
@@ -242,7 +242,7 @@ dk_store_job_retry(dk_store *store, const char *account_id, int64_t id, int64_t 
 	sqlite3_bind_int64(st, 1, now);
 	sqlite3_bind_int64(st, 2, id);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	if (rc != SQLITE_DONE) {
 		rc = dk_store__fail(store, rc, "retrying the job");
 		/* Another live job for the same subject exists: this one is redundant. */
@@ -279,6 +279,6 @@ dk_store_job_counts(dk_store *store, const char *kind, int64_t out[DK_JOB__STATE
 				out[i] = sqlite3_column_int64(st, 1);
 		}
 	}
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	return rc == SQLITE_DONE ? 0 : dk_store__fail(store, rc, "counting jobs");
 }

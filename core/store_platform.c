@@ -73,7 +73,7 @@ dk_store_platform_find(dk_store *store, dk_platform **out, const char *account_i
 		rc = dk_store__fail(store, rc, "reading platforms");
 	}
 done:
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	return rc;
 }
 
@@ -99,7 +99,7 @@ dk_store_platform_list(dk_store *store, dk_platform_list **out, const char *acco
 	*out = l;
 	return 0;
 fail:
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	dk_platform_list_free(l);
 	return rc;
 }
@@ -152,7 +152,7 @@ dk_store_platform_create(dk_store *store, dk_platform **out, const char *account
 		dk_store__bind_text(st, 12, nullable(spec->trusted_root));
 	sqlite3_bind_int64(st, 13, now);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	if (rc != SQLITE_DONE) {
 		rc = dk_store__fail(store, rc, "creating the platform");
 		if (rc == DK_ECONFLICT)
@@ -232,7 +232,7 @@ dk_store_platform_update(dk_store *store, dk_platform **out, const char *account
 	}
 	dk_store__bind_text(st, idx, platform_id);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	if (rc != SQLITE_DONE) {
 		rc = dk_store__fail(store, rc, "updating the platform");
 		if (rc == DK_ECONFLICT)
@@ -263,7 +263,7 @@ dk_store_platform_set_default(dk_store *store, const char *account_id, const cha
 	dk_store__bind_text(st, 4, account_id);
 	dk_store__bind_text(st, 5, platform_id);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	if (rc != SQLITE_DONE)
 		return dk_store__fail(store, rc, "moving the platform default");
 	if (sqlite3_changes(store->db) == 0)

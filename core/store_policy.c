@@ -23,7 +23,7 @@ dk_store_policy_get(dk_store *store, const char *account_id, const char *categor
 	if (rc == SQLITE_ROW)
 		*mode_out = dk_store__text(st, 0);
 	rc = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? 0 : dk_store__fail(store, rc, "reading policies");
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	return rc;
 }
 
@@ -42,7 +42,7 @@ dk_store_policy_put(dk_store *store, const char *account_id, const char *categor
 	dk_store__bind_text(st, 3, mode);
 	sqlite3_bind_int64(st, 4, dk_clock_now());
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	return rc == SQLITE_DONE ? 0 : dk_store__fail(store, rc, "setting the policy");
 }
 
@@ -85,7 +85,7 @@ dk_store_approval_insert(dk_store *store, const dk_approval *a)
 	sqlite3_bind_int64(st, 6, a->expires_at);
 	sqlite3_bind_int64(st, 7, a->created_at ? a->created_at : dk_clock_now());
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	return rc == SQLITE_DONE ? 0 : dk_store__fail(store, rc, "recording the approval");
 }
 
@@ -131,7 +131,7 @@ dk_store_approval_list(dk_store *store, dk_approval_list **out, const char *acco
 	*out = l;
 	return 0;
 fail:
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	dk_approval_list_free(l);
 	return rc;
 }
@@ -154,7 +154,7 @@ dk_store_approval_decide(dk_store *store, const char *account_id, const char *id
 	dk_store__bind_text(st, 5, account_id);
 	dk_store__bind_text(st, 6, id);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	if (rc != SQLITE_DONE)
 		return dk_store__fail(store, rc, "deciding the approval");
 	if (sqlite3_changes(store->db) == 0)
@@ -186,7 +186,7 @@ dk_store_approval_expire(dk_store *store, int64_t now, dk_approval_list **expire
 	*expired = l;
 	return 0;
 fail:
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	dk_approval_list_free(l);
 	return rc;
 }
@@ -213,7 +213,7 @@ dk_store_approval_state_for(dk_store *store, char **state, const char *account_i
 	if (rc == SQLITE_ROW)
 		*state = dk_store__text(st, 0);
 	rc = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? 0 : dk_store__fail(store, rc, "reading approvals");
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	return rc;
 }
 

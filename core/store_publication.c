@@ -112,7 +112,7 @@ dk_store_publication_find_sha(dk_store *store, dk_publication **out, const char 
 	dk_store__bind_text(st, 2, platform_id);
 	dk_store__bind_text(st, 3, git_sha);
 	rc = get_one(store, out, st, git_sha);
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	return rc;
 }
 
@@ -124,7 +124,8 @@ dk_store_publication_insert(dk_store *store, dk_publication **out, const dk_publ
 	int64_t now = dk_clock_now();
 	int rc;
 
-	*out = NULL;
+	if (out)
+		*out = NULL;
 	/* Scoping: the platform must belong to the row's account (no FK can say that). */
 	if ((rc = dk_store__prepare(store, &st, "SELECT 1 FROM node_platform"
 				    " WHERE account_id = ? AND id = ?")) < 0)
@@ -132,7 +133,7 @@ dk_store_publication_insert(dk_store *store, dk_publication **out, const dk_publ
 	dk_store__bind_text(st, 1, r->account_id);
 	dk_store__bind_text(st, 2, r->node_platform_id);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	st = NULL;
 	if (rc == SQLITE_DONE)
 		return dk_error_set(DK_ENOTFOUND, "platform \"%s\" not found",
@@ -185,7 +186,7 @@ dk_store_publication_insert(dk_store *store, dk_publication **out, const dk_publ
 	dk_store__bind_time(st, 27, r->created_at);
 	sqlite3_bind_int64(st, 28, now);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	if (rc != SQLITE_DONE) {
 		rc = dk_store__fail(store, rc, "recording the publication");
 		if (rc == DK_ECONFLICT)
@@ -193,7 +194,7 @@ dk_store_publication_insert(dk_store *store, dk_publication **out, const dk_publ
 				     r->git_sha);
 		return rc;
 	}
-	return dk_store_publication_get(store, out, r->account_id, id);
+	return out ? dk_store_publication_get(store, out, r->account_id, id) : 0;
 }
 
 int
@@ -214,7 +215,7 @@ dk_store_publication_latest(dk_store *store, dk_publication **out, const char *a
 	dk_store__bind_text(st, 3, dk_pub_status_name(status));
 	dk_store__bind_text(st, 4, exclude_id);
 	rc = get_one(store, out, st, dk_pub_status_name(status));
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	return rc;
 }
 
@@ -254,7 +255,7 @@ dk_store_publication_list(dk_store *store, dk_publication_list **out,
 	*out = l;
 	return 0;
 fail:
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	dk_publication_list_free(l);
 	return rc;
 }
@@ -332,11 +333,11 @@ dk_store_publication_transition(dk_store *store, const char *account_id, const c
 				     dk_pub_status_name(cur->status), dk_pub_status_name(to));
 		goto fail;
 	}
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	dk_publication_free(cur);
 	return dk_store_commit(store);
 fail:
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	dk_publication_free(cur);
 	dk_store_rollback(store);
 	return rc;
@@ -360,6 +361,6 @@ dk_store_digest_in_use(dk_store *store, bool *out, const char *digest, const cha
 	if (rc == SQLITE_ROW)
 		*out = sqlite3_column_int(st, 0) != 0;
 	rc = rc == SQLITE_ROW ? 0 : dk_store__fail(store, rc, "checking a digest");
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	return rc;
 }

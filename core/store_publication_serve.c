@@ -26,7 +26,7 @@ dk_store_publication_owner(dk_store *store, char **out, const char *id)
 	} else {
 		rc = dk_store__fail(store, rc, "reading publications");
 	}
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	return rc;
 }
 
@@ -56,7 +56,7 @@ dk_store_publication_refresh(dk_store *store, const dk_publication *r)
 	dk_store__bind_text(st, 10, r->account_id);
 	dk_store__bind_text(st, 11, r->id);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	if (rc != SQLITE_DONE)
 		return dk_store__fail(store, rc, "refreshing the publication");
 	if (sqlite3_changes(store->db) == 0)
@@ -82,7 +82,7 @@ dk_store_publication_counts(dk_store *store, int64_t out[DK_PUB__COUNT])
 		if (name && dk_pub_status_parse(&s, name) == 0)
 			out[s] = sqlite3_column_int64(st, 1);
 	}
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	dk_error_clear();
 	return rc == SQLITE_DONE ? 0 : dk_store__fail(store, rc, "counting publications");
 }
@@ -104,7 +104,7 @@ dk_store_platform_set_status(dk_store *store, const char *account_id, const char
 	dk_store__bind_text(st, 4, account_id);
 	dk_store__bind_text(st, 5, platform_id);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	if (rc != SQLITE_DONE)
 		return dk_store__fail(store, rc, "changing the platform status");
 	if (sqlite3_changes(store->db) == 0)
@@ -140,7 +140,7 @@ dk_store_publication_set_verified(dk_store *store, const dk_publication *r)
 	dk_store__bind_text(st, 10, r->account_id);
 	dk_store__bind_text(st, 11, r->id);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	if (rc != SQLITE_DONE)
 		return dk_store__fail(store, rc, "recording the verified artifact");
 	if (sqlite3_changes(store->db) == 0)

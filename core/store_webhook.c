@@ -73,7 +73,7 @@ dk_store_webhook_create(dk_store *store, dk_webhook **out, const char *account_i
 	dk_store__bind_text(st, 6, created_by);
 	sqlite3_bind_int64(st, 7, now);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	if (rc != SQLITE_DONE) {
 		rc = dk_store__fail(store, rc, "creating the webhook");
 		if (rc == DK_ECONFLICT)
@@ -114,7 +114,7 @@ dk_store_webhook_get(dk_store *store, dk_webhook **out, const char *id)
 		return rc;
 	dk_store__bind_text(st, 1, id);
 	rc = get_one(store, out, st, id);
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	return rc;
 }
 
@@ -145,11 +145,11 @@ dk_store_webhook_list(dk_store *store, dk_webhook_list **out, const char *accoun
 		rc = dk_store__fail(store, rc, "listing webhooks");
 		goto fail;
 	}
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	*out = l;
 	return 0;
 fail:
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	dk_webhook_list_free(l);
 	return rc;
 }
@@ -160,7 +160,7 @@ update_one(dk_store *store, sqlite3_stmt *st, const char *what, const char *id)
 {
 	int rc = sqlite3_step(st);
 
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	if (rc != SQLITE_DONE)
 		return dk_store__fail(store, rc, what);
 	if (sqlite3_changes(store->db) == 0)

@@ -62,7 +62,7 @@ dk_store_worker_create(dk_store *store, dk_worker **out, const char *account_id,
 	dk_store__bind_text(st, 4, digest);
 	sqlite3_bind_int64(st, 5, dk_clock_now());
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	if (rc != SQLITE_DONE) {
 		rc = dk_store__fail(store, rc, "creating the worker");
 		if (rc == DK_ECONFLICT)
@@ -120,11 +120,11 @@ dk_store_worker_list(dk_store *store, dk_worker_list **out, const char *account_
 		rc = dk_store__fail(store, rc, "listing workers");
 		goto fail;
 	}
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	*out = l;
 	return 0;
 fail:
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	dk_worker_list_free(l);
 	return rc;
 }
@@ -134,7 +134,7 @@ update_one(dk_store *store, sqlite3_stmt *st, const char *id)
 {
 	int rc = sqlite3_step(st);
 
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	if (rc != SQLITE_DONE)
 		return dk_store__fail(store, rc, "changing the worker");
 	if (sqlite3_changes(store->db) == 0)
@@ -188,7 +188,7 @@ dk_store_worker_authenticate(dk_store *store, dk_worker **out, const char *diges
 		return rc;
 	dk_store__bind_text(st, 1, digest);
 	rc = get_one(store, out, st, "with this token");
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	if (rc < 0)
 		return rc;
 	if ((rc = dk_store__prepare(store, &st, "UPDATE ci_worker SET last_seen_at = ?"

@@ -6,6 +6,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "crypto.h"
 #include "diskops/clock.h"
 #include "diskops/error.h"
 #include "diskops/log.h"
@@ -85,21 +86,6 @@ reject_field(dk_webhook_plan *p, const char *field, const char *fmt, const char 
 	reject(p, 422, "invalid_field");
 	p->result.field = strdup(field);
 	p->result.message = strdup(msg);
-}
-
-static void
-sha256_hex(char out[65], const void *data, size_t len)
-{
-	static const char hex[] = "0123456789abcdef";
-	unsigned char md[32];
-	unsigned int n = 0;
-
-	EVP_Digest(data ? data : (const void *)"", len, md, &n, EVP_sha256(), NULL);
-	for (int i = 0; i < 32; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 0xf];
-	}
-	out[64] = '\0';
 }
 
 /* The first 12 characters of an attacker-supplied value, safe for a log line. */
@@ -321,7 +307,7 @@ dk_webhook_check(dk_store *store, dk_secret_box *box, const dk_webhook_request *
 	p->delivery.remote_addr = req->remote_addr ? strdup(req->remote_addr) : NULL;
 	p->delivery.body_size = req->too_large ? req->declared_size : (int64_t)req->body_len;
 	if (!req->too_large) {
-		sha256_hex(body_sha, req->body, req->body_len);
+		dk_crypto_sha256_hex(body_sha, req->body, req->body_len);
 		p->delivery.body_sha256 = strdup(body_sha);
 	}
 	rc = req->webhook_id && dk_uuid_valid(req->webhook_id) ?
@@ -410,16 +396,26 @@ oom:
 static int
 upsert(dk_store *store, dk_webhook_plan *p, dk_webhook_result *r)
 {
-	dk_publication *cur = NULL, *made = NULL;
+	dk_publication *cur = NULL;
+	char id[DK_UUID_LEN + 1];
 	char note[320];
 	int rc;
 
 	rc = dk_store_publication_find_sha(store, &cur, p->pub.account_id, p->pub.node_platform_id,
 					   p->pub.git_sha);
 	if (rc == DK_ENOTFOUND) {
-		if ((rc = dk_store_publication_insert(store, &made, &p->pub)) < 0)
+		/* The id is made here so the row need not be read back: this runs on the
+		 * commit thread, once per accepted delivery. */
+		if (!p->pub.id) {
+			dk_uuid_v4(id);
+			if (!(p->pub.id = strdup(id))) {
+				rc = dk_error_set(DK_ENOMEM, "out of memory");
+				goto done;
+			}
+		}
+		if ((rc = dk_store_publication_insert(store, NULL, &p->pub)) < 0)
 			goto done;
-		r->publication_id = strdup(made->id);
+		r->publication_id = strdup(p->pub.id);
 	} else if (rc < 0) {
 		goto done;
 	} else if (cur->status == DK_PUB_PUBLISHED) {
@@ -460,7 +456,6 @@ upsert(dk_store *store, dk_webhook_plan *p, dk_webhook_result *r)
 	answer(r, 202, "queued", NULL);
 done:
 	dk_publication_free(cur);
-	dk_publication_free(made);
 	return rc;
 }
 

@@ -3,8 +3,8 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
+#include "crypto.h"
 #include "diskops/error.h"
 #include "diskops/webhook.h"
 
@@ -65,23 +65,15 @@ bool
 dk_webhook_signature_ok(const char *secret, const char *header, const void *body, size_t len,
 			char *expected_hex)
 {
-	static const char hex[] = "0123456789abcdef";
-	unsigned char want[EVP_MAX_MD_SIZE], got[32];
-	unsigned int wantlen = 0;
+	unsigned char want[32], got[32];
 	bool ok;
 
 	if (expected_hex)
 		expected_hex[0] = '\0';
-	if (!secret || !HMAC(EVP_sha256(), secret, (int)strlen(secret), body ? body : (const void *)"",
-			     len, want, &wantlen) || wantlen != 32)
+	if (!secret || !dk_crypto_hmac_sha256(want, secret, strlen(secret), body, len))
 		return false;
-	if (expected_hex) {
-		for (int i = 0; i < 32; i++) {
-			expected_hex[2 * i] = hex[want[i] >> 4];
-			expected_hex[2 * i + 1] = hex[want[i] & 0xf];
-		}
-		expected_hex[64] = '\0';
-	}
+	if (expected_hex)
+		dk_crypto_hex(expected_hex, want, 32);
 	if (len == 0 || dk_webhook_signature_decode(got, header) < 0) {
 		OPENSSL_cleanse(want, sizeof(want));
 		return false;

@@ -103,7 +103,7 @@ int dk_store_platform_set_default(dk_store *store, const char *account_id,
 /* --- publications --- */
 
 /* Inserts a row as given (status, timestamps, …); id generated when NULL. DK_ECONFLICT
- * when (platform, git_sha) exists. */
+ * when (platform, git_sha) exists. `out` may be NULL: the row is then not read back. */
 int dk_store_publication_insert(dk_store *store, dk_publication **out, const dk_publication *row);
 int dk_store_publication_get(dk_store *store, dk_publication **out, const char *account_id,
 			     const char *id);

@@ -19,6 +19,8 @@
 #include "diskops/error.h"
 #include "diskops/log.h"
 #include "diskops/store.h"
+/* Raw statements of its own, finalized here, not the connection's cache. */
+#define DK_STORE_CORE
 #include "../../core/store_internal.h"
 
 typedef struct {

@@ -9,6 +9,8 @@
 #include "diskops/clock.h"
 #include "diskops/error.h"
 #include "diskops/store.h"
+/* Raw statements of its own, finalized here, not the connection's cache. */
+#define DK_STORE_CORE
 #include "../../core/store_internal.h"
 
 #define F ((su_fixture *)*state)
