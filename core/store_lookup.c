@@ -39,7 +39,7 @@ query(dk_store *store, void **row, bool *more, const dk_store__lookup *l, const 
 	} else {
 		rc = rc == SQLITE_DONE ? 0 : dk_store__fail(store, rc, l->reading);
 	}
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	return rc;
 }
 

@@ -16,11 +16,8 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "bootset.h"
 #include "cliutil.h"
-#include "storeutil.h"
-#include "registry.h"
-#include "testutil.h"
+#include "ingest_fixture.h"
 #include "diskops/clock.h"
 #include "diskops/config.h"
 #include "diskops/error.h"
@@ -34,53 +31,39 @@
 #define T0 1800000000
 #define DAY 86400
 
-typedef struct {
-	tr_registry *reg;
-	char *dir, *key;
-	dk_store *store;
-	dk_account *acct;
-	dk_oci_client *c;
-	dk_config *cfg;
-	int seq;
-} fixture;
+/* The [registry]-less defaults every sweep here passes to the registry delete. */
+static dk_config *cfg;
 
-static fixture *F;
+/* Whether the registry still serves the manifest: 1 yes, 0 when a GET by digest is 404. */
+static int
+manifest_present(const char *repo, const char *digest)
+{
+	dk_oci_manifest *m = NULL;
+	int rc = dk_oci_manifest_get(&m, F->c, repo, digest);
+
+	dk_oci_manifest_free(m);
+	if (rc == DK_ENOTFOUND)
+		return 0;
+	if (rc < 0)
+		fail_msg("GET %s@%s: %s", repo, digest, dk_error_last()->message);
+	return 1;
+}
 
 static int
 setup(void **state)
 {
-	char *db;
-
 	(void)state;
 	dk_clock_set(T0);
-	F = calloc(1, sizeof(*F));
-	F->reg = tr_start(TR_AUTH_NONE);
-	F->dir = tu_mkdtemp();
-	F->key = tu_path(F->dir, "ci.key");
-	assert_int_equal(dk_sigstore_keygen(F->key), 0);
-	db = tu_path(F->dir, "diskops.db");
-	if (dk_store_open(&F->store, db, NULL) < 0)
-		fail_msg("store: %s", dk_error_last()->message);
-	free(db);
-	assert_int_equal(dk_store_account_create(F->store, &F->acct, "alpha"), 0);
-	F->c = bs_client(F->reg->host);
-	assert_int_equal(dk_config_defaults(&F->cfg), 0);
+	fx_setup(false);
+	assert_int_equal(dk_config_defaults(&cfg), 0);
 	return 0;
 }
 
 static int
 teardown(void **state)
 {
-	(void)state;
-	dk_config_free(F->cfg);
-	dk_oci_client_free(F->c);
-	dk_account_free(F->acct);
-	dk_store_free(F->store);
-	tr_stop(F->reg);
-	tu_rmrf(F->dir);
-	free(F->dir);
-	free(F->key);
-	free(F);
+	dk_config_free(cfg);
+	fx_teardown(state);
 	dk_clock_set(0);
 	return 0;
 }
@@ -111,11 +94,12 @@ publish(const dk_platform *plat, const char *repo, char **pub_id)
 	dk_publication row = { 0 }, *queued = NULL;
 	dk_process_result r;
 	char tag[16], sha[41], *ref = NULL, *digest = NULL;
+	int64_t size;
 
 	snprintf(tag, sizeof(tag), "v%d", ++F->seq);
 	snprintf(sha, sizeof(sha), "%040d", F->seq);
-	bs_push_boot_set(&digest, NULL, F->c, repo, tag, F->seq);
-	bs_push_signature(F->c, repo, digest, F->key);
+	digest = ou_boot_set(F->c, repo, tag, F->seq, &size);
+	ou_sign_legacy(F->c, repo, digest, F->key);
 	assert_true(asprintf(&ref, "%s/%s:%s", F->reg->host, repo, tag) > 0);
 	row.account_id = plat->account_id;
 	row.node_platform_id = plat->id;
@@ -176,30 +160,18 @@ published_row(const dk_platform *plat, const char *ref_host, const char *repo,
 static char *
 pushed(const char *repo)
 {
-	char tag[16], *digest = NULL;
+	char tag[16];
+	int64_t size;
 
 	snprintf(tag, sizeof(tag), "p%d", ++F->seq);
-	bs_push_boot_set(&digest, NULL, F->c, repo, tag, 1000 + F->seq);
-	return digest;
-}
-
-static dk_pub_status
-status_of(const char *id)
-{
-	dk_publication *p = NULL;
-	dk_pub_status s;
-
-	assert_int_equal(dk_store_publication_get(F->store, &p, F->acct->id, id), 0);
-	s = p->status;
-	dk_publication_free(p);
-	return s;
+	return ou_boot_set(F->c, repo, tag, 1000 + F->seq, &size);
 }
 
 static void
 sweep(dk_retention_report *r, const char *platform)
 {
 	dk_retention_options o = { .platform = platform, .actor = "test",
-				   .delete_manifest = dk_retention_registry_delete, .payload = F->cfg };
+				   .delete_manifest = dk_retention_registry_delete, .payload = cfg };
 
 	if (dk_retention_sweep(F->store, r, F->acct->id, &o) < 0)
 		fail_msg("sweep: %s", dk_error_last()->message);
@@ -240,25 +212,25 @@ publish_sweeps_and_purges_past_the_grace(void **state)
 	/* Each publish retires the previous default; nothing is old enough to purge yet. */
 	for (int i = 0; i < 3; i++)
 		dg[i] = publish(plat, "acct/edge", &id[i]);
-	assert_int_equal(status_of(id[0]), DK_PUB_RETIRED);
-	assert_int_equal(status_of(id[1]), DK_PUB_RETIRED);
+	assert_int_equal(su_status(F->store, F->acct->id, id[0]), DK_PUB_RETIRED);
+	assert_int_equal(su_status(F->store, F->acct->id, id[1]), DK_PUB_RETIRED);
 	dk_clock_advance(6 * DAY);
 	dg[3] = publish(plat, "acct/edge", &id[3]);
-	assert_int_equal(status_of(id[0]), DK_PUB_RETIRED);
+	assert_int_equal(su_status(F->store, F->acct->id, id[0]), DK_PUB_RETIRED);
 	for (int i = 0; i < 4; i++)
-		assert_int_equal(bs_manifest_present(F->c, "acct/edge", dg[i]), 1);
+		assert_int_equal(manifest_present("acct/edge", dg[i]), 1);
 	/* Two days later the publish's own sweep purges what retired 8 days ago, and no more. */
 	dk_clock_advance(2 * DAY);
 	dg[4] = publish(plat, "acct/edge", &id[4]);
-	assert_int_equal(status_of(id[0]), DK_PUB_PURGED);
-	assert_int_equal(status_of(id[1]), DK_PUB_PURGED);
-	assert_int_equal(status_of(id[2]), DK_PUB_RETIRED);
-	assert_int_equal(status_of(id[3]), DK_PUB_RETIRED);
-	assert_int_equal(status_of(id[4]), DK_PUB_PUBLISHED);
-	assert_int_equal(bs_manifest_present(F->c, "acct/edge", dg[0]), 0);
-	assert_int_equal(bs_manifest_present(F->c, "acct/edge", dg[1]), 0);
+	assert_int_equal(su_status(F->store, F->acct->id, id[0]), DK_PUB_PURGED);
+	assert_int_equal(su_status(F->store, F->acct->id, id[1]), DK_PUB_PURGED);
+	assert_int_equal(su_status(F->store, F->acct->id, id[2]), DK_PUB_RETIRED);
+	assert_int_equal(su_status(F->store, F->acct->id, id[3]), DK_PUB_RETIRED);
+	assert_int_equal(su_status(F->store, F->acct->id, id[4]), DK_PUB_PUBLISHED);
+	assert_int_equal(manifest_present("acct/edge", dg[0]), 0);
+	assert_int_equal(manifest_present("acct/edge", dg[1]), 0);
 	for (int i = 2; i < 5; i++)
-		assert_int_equal(bs_manifest_present(F->c, "acct/edge", dg[i]), 1);
+		assert_int_equal(manifest_present("acct/edge", dg[i]), 1);
 	deleted = swept_digests(plat->id);
 	if (!strstr(deleted, dg[0]) || !strstr(deleted, dg[1]) || strstr(deleted, dg[2]))
 		fail_msg("deleted_digests %s", deleted);
@@ -278,18 +250,18 @@ publish_sweep_honours_grace_days(void **state)
 	char *id[3], *dg[3];
 
 	(void)state;
-	F->cfg->grace_days = 2;
-	dk_process_set_config(F->cfg);
+	cfg->grace_days = 2;
+	dk_process_set_config(cfg);
 	dg[0] = publish(plat, "acct/short", &id[0]);
 	dg[1] = publish(plat, "acct/short", &id[1]);
 	dk_clock_advance(2 * DAY);
 	dg[2] = publish(plat, "acct/short", &id[2]);
 	dk_process_set_config(NULL);
-	F->cfg->grace_days = 7;
-	assert_int_equal(status_of(id[0]), DK_PUB_PURGED);
-	assert_int_equal(status_of(id[1]), DK_PUB_RETIRED);
-	assert_int_equal(bs_manifest_present(F->c, "acct/short", dg[0]), 0);
-	assert_int_equal(bs_manifest_present(F->c, "acct/short", dg[1]), 1);
+	cfg->grace_days = 7;
+	assert_int_equal(su_status(F->store, F->acct->id, id[0]), DK_PUB_PURGED);
+	assert_int_equal(su_status(F->store, F->acct->id, id[1]), DK_PUB_RETIRED);
+	assert_int_equal(manifest_present("acct/short", dg[0]), 0);
+	assert_int_equal(manifest_present("acct/short", dg[1]), 1);
 	for (int i = 0; i < 3; i++) {
 		free(id[i]);
 		free(dg[i]);
@@ -313,24 +285,24 @@ keep_n_retires_then_purges_from_the_registry(void **state)
 	assert_int_equal(r.retired, 2);
 	assert_int_equal(r.deleted, 0);
 	dk_retention_report_clear(&r);
-	assert_int_equal(status_of(id[0]), DK_PUB_RETIRED);
-	assert_int_equal(status_of(id[1]), DK_PUB_RETIRED);
-	assert_int_equal(status_of(id[2]), DK_PUB_PUBLISHED);
+	assert_int_equal(su_status(F->store, F->acct->id, id[0]), DK_PUB_RETIRED);
+	assert_int_equal(su_status(F->store, F->acct->id, id[1]), DK_PUB_RETIRED);
+	assert_int_equal(su_status(F->store, F->acct->id, id[2]), DK_PUB_PUBLISHED);
 	/* Retiring never touches the registry: a retired image can still be rolled back to. */
 	for (int i = 0; i < 4; i++)
-		assert_int_equal(bs_manifest_present(F->c, "acct/keep", dg[i]), 1);
+		assert_int_equal(manifest_present("acct/keep", dg[i]), 1);
 	dk_clock_advance(8 * DAY);
 	sweep(&r, "keep");
 	assert_int_equal(r.purged, 2);
 	assert_int_equal(r.deleted, 2);
 	assert_int_equal(r.errors, 0);
 	dk_retention_report_clear(&r);
-	assert_int_equal(status_of(id[0]), DK_PUB_PURGED);
-	assert_int_equal(status_of(id[1]), DK_PUB_PURGED);
-	assert_int_equal(bs_manifest_present(F->c, "acct/keep", dg[0]), 0);
-	assert_int_equal(bs_manifest_present(F->c, "acct/keep", dg[1]), 0);
-	assert_int_equal(bs_manifest_present(F->c, "acct/keep", dg[2]), 1);
-	assert_int_equal(bs_manifest_present(F->c, "acct/keep", dg[3]), 1);
+	assert_int_equal(su_status(F->store, F->acct->id, id[0]), DK_PUB_PURGED);
+	assert_int_equal(su_status(F->store, F->acct->id, id[1]), DK_PUB_PURGED);
+	assert_int_equal(manifest_present("acct/keep", dg[0]), 0);
+	assert_int_equal(manifest_present("acct/keep", dg[1]), 0);
+	assert_int_equal(manifest_present("acct/keep", dg[2]), 1);
+	assert_int_equal(manifest_present("acct/keep", dg[3]), 1);
 	for (int i = 0; i < 4; i++) {
 		free(id[i]);
 		free(dg[i]);
@@ -369,18 +341,18 @@ registry_failure_leaves_that_row_retired(void **state)
 	dk_retention_report_clear(&r);
 	snprintf(needle, sizeof(needle), "DELETE /v2/acct/flaky/manifests/%s", dg[1]);
 	assert_int_equal(tr_proxy_count(proxy, needle), 5);
-	assert_int_equal(status_of(id[0]), DK_PUB_PURGED);
-	assert_int_equal(status_of(id[1]), DK_PUB_RETIRED);
-	assert_int_equal(bs_manifest_present(F->c, "acct/flaky", dg[0]), 0);
-	assert_int_equal(bs_manifest_present(F->c, "acct/flaky", dg[1]), 1);
+	assert_int_equal(su_status(F->store, F->acct->id, id[0]), DK_PUB_PURGED);
+	assert_int_equal(su_status(F->store, F->acct->id, id[1]), DK_PUB_RETIRED);
+	assert_int_equal(manifest_present("acct/flaky", dg[0]), 0);
+	assert_int_equal(manifest_present("acct/flaky", dg[1]), 1);
 	/* The registry is well again: the next sweep finishes the job. */
 	sweep(&r, "flaky");
 	assert_int_equal(r.purged, 1);
 	assert_int_equal(r.deleted, 1);
 	dk_retention_report_clear(&r);
-	assert_int_equal(status_of(id[1]), DK_PUB_PURGED);
-	assert_int_equal(bs_manifest_present(F->c, "acct/flaky", dg[1]), 0);
-	assert_int_equal(bs_manifest_present(F->c, "acct/flaky", dg[2]), 1);
+	assert_int_equal(su_status(F->store, F->acct->id, id[1]), DK_PUB_PURGED);
+	assert_int_equal(manifest_present("acct/flaky", dg[1]), 0);
+	assert_int_equal(manifest_present("acct/flaky", dg[2]), 1);
 	for (int i = 0; i < 3; i++) {
 		free(id[i]);
 		free(dg[i]);
@@ -405,7 +377,7 @@ shared_digest_is_never_deleted(void **state)
 	sweep(&r, NULL);
 	assert_int_equal(r.retired, 1);
 	dk_retention_report_clear(&r);
-	assert_int_equal(status_of(old_left), DK_PUB_RETIRED);
+	assert_int_equal(su_status(F->store, F->acct->id, old_left), DK_PUB_RETIRED);
 	dk_clock_advance(8 * DAY);
 	sweep(&r, NULL);
 	assert_int_equal(r.purged, 1);
@@ -413,10 +385,10 @@ shared_digest_is_never_deleted(void **state)
 	assert_int_equal(r.count, 1);
 	assert_int_equal(r.items[0].action, DK_RETAIN_PURGE_SHARED);
 	dk_retention_report_clear(&r);
-	assert_int_equal(status_of(old_left), DK_PUB_PURGED);
-	assert_int_equal(status_of(on_right), DK_PUB_PUBLISHED);
-	assert_int_equal(bs_manifest_present(F->c, "acct/shared", shared), 1);
-	assert_int_equal(bs_manifest_present(F->c, "acct/shared", newer), 1);
+	assert_int_equal(su_status(F->store, F->acct->id, old_left), DK_PUB_PURGED);
+	assert_int_equal(su_status(F->store, F->acct->id, on_right), DK_PUB_PUBLISHED);
+	assert_int_equal(manifest_present("acct/shared", shared), 1);
+	assert_int_equal(manifest_present("acct/shared", newer), 1);
 	free(old_left);
 	free(new_left);
 	free(on_right);
@@ -517,16 +489,16 @@ cli_dry_run_lists_and_changes_nothing(void **state)
 	assert_int_equal(su_sql_int(path, "SELECT count(*) FROM disk_image_publication WHERE status = 'published'"), 2);
 	assert_int_equal(su_sql_int(path, "SELECT count(*) FROM event WHERE kind LIKE 'system.disk_image_retention%'"), 0);
 	for (int i = 0; i < 3; i++)
-		assert_int_equal(bs_manifest_present(F->c, "acct/cli", dg[i]), 1);
+		assert_int_equal(manifest_present("acct/cli", dg[i]), 1);
 
 	/* The real sweep does what the dry run listed. */
 	j = cli_json(e, "retention", "sweep", "--json", NULL);
 	assert_true(json_is_false(json_object_get(j, "dry_run")));
 	assert_int_equal(json_integer_value(json_object_get(j, "deleted")), 1);
 	json_decref(j);
-	assert_int_equal(bs_manifest_present(F->c, "acct/cli", old_dg), 0);
-	assert_int_equal(bs_manifest_present(F->c, "acct/cli", mid_dg), 1);
-	assert_int_equal(bs_manifest_present(F->c, "acct/cli", new_dg), 1);
+	assert_int_equal(manifest_present("acct/cli", old_dg), 0);
+	assert_int_equal(manifest_present("acct/cli", mid_dg), 1);
+	assert_int_equal(manifest_present("acct/cli", new_dg), 1);
 	assert_int_equal(su_sql_int(path, "SELECT count(*) FROM disk_image_publication WHERE status = 'purged'"), 1);
 	assert_int_equal(su_sql_int(path, "SELECT count(*) FROM event WHERE kind = 'system.disk_image_retention_swept'"), 1);
 	free(path);

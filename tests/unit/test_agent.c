@@ -81,18 +81,6 @@ tick(struct fx *f)
 	return r;
 }
 
-static dk_pub_status
-status_of(struct fx *f, const char *id)
-{
-	dk_publication *p;
-	dk_pub_status st;
-
-	assert_int_equal(dk_store_publication_get(f->s, &p, f->a->id, id), 0);
-	st = p->status;
-	dk_publication_free(p);
-	return st;
-}
-
 /* Open alerts of a rule: (count, detail of the first). */
 static size_t
 open_alerts(struct fx *f, const char *rule, char *detail, size_t len)
@@ -296,15 +284,15 @@ stuck_rows_are_retired_after_the_grace(void **state)
 	dk_clock_advance(6 * 86400);
 	r = tick(f);
 	assert_int_equal(r.stuck_retired, 0);
-	assert_int_equal(status_of(f, failed->id), DK_PUB_FAILED);
+	assert_int_equal(su_status(f->s, f->a->id, failed->id), DK_PUB_FAILED);
 	dk_clock_advance(2 * 86400);
 	r = tick(f);
 	assert_int_equal(r.stuck_retired, 2);
-	assert_int_equal(status_of(f, failed->id), DK_PUB_RETIRED);
-	assert_int_equal(status_of(f, verifying->id), DK_PUB_RETIRED);
+	assert_int_equal(su_status(f->s, f->a->id, failed->id), DK_PUB_RETIRED);
+	assert_int_equal(su_status(f->s, f->a->id, verifying->id), DK_PUB_RETIRED);
 	/* queued and awaiting_upload are left alone: they may still be waiting for their bytes */
-	assert_int_equal(status_of(f, queued->id), DK_PUB_QUEUED);
-	assert_int_equal(status_of(f, awaiting->id), DK_PUB_AWAITING_UPLOAD);
+	assert_int_equal(su_status(f->s, f->a->id, queued->id), DK_PUB_QUEUED);
+	assert_int_equal(su_status(f->s, f->a->id, awaiting->id), DK_PUB_AWAITING_UPLOAD);
 	dk_publication_free(failed);
 	dk_publication_free(verifying);
 	dk_publication_free(queued);
@@ -337,8 +325,8 @@ daily_retention_sweep_after_0330(void **state)
 	r = tick(f);
 	assert_int_equal(r.swept, 1);
 	assert_int_equal(r.retired, 1);
-	assert_int_equal(status_of(f, old->id), DK_PUB_RETIRED);
-	assert_int_equal(status_of(f, newer->id), DK_PUB_PUBLISHED);
+	assert_int_equal(su_status(f->s, f->a->id, old->id), DK_PUB_RETIRED);
+	assert_int_equal(su_status(f->s, f->a->id, newer->id), DK_PUB_PUBLISHED);
 	assert_int_equal(daily_events(f), 1);
 	/* Later the same day, and up to a second before the next 03:30: no second sweep. */
 	r = tick(f);
@@ -357,7 +345,7 @@ daily_retention_sweep_after_0330(void **state)
 	r = tick(f);
 	assert_int_equal(r.swept, 1);
 	assert_int_equal(r.purged, 1);
-	assert_int_equal(status_of(f, old->id), DK_PUB_PURGED);
+	assert_int_equal(su_status(f->s, f->a->id, old->id), DK_PUB_PURGED);
 	dk_publication_free(old);
 	dk_publication_free(newer);
 }
