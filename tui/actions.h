@@ -16,9 +16,15 @@ enum {
 	VB_PUBLICATION = 1 << 2,
 	VB_EVENTS = 1 << 3,
 	VB_ALERTS = 1 << 4,
-	VB_HELP = 1 << 5
+	VB_HELP = 1 << 5,
+	/* webhooks, deliveries, runners/workers, approvals (views/{webhooks,deliveries,workers,approvals}.c) */
+	VB_WEBHOOKS = 1 << 10,
+	VB_DELIVERIES = 1 << 11,
+	VB_WORKERS = 1 << 12,
+	VB_APPROVALS = 1 << 13
 };
-#define VB_LISTS (VB_OVERVIEW | VB_PUBLICATIONS | VB_EVENTS | VB_ALERTS)
+#define VB_OPS_LISTS (VB_WEBHOOKS | VB_DELIVERIES | VB_WORKERS | VB_APPROVALS)
+#define VB_LISTS (VB_OVERVIEW | VB_PUBLICATIONS | VB_EVENTS | VB_ALERTS | VB_OPS_LISTS)
 #define VB_ALL (VB_LISTS | VB_PUBLICATION | VB_HELP)
 
 enum {
@@ -40,13 +46,18 @@ enum {
 	  "publications of the selected platform") \
 	X(EVENTS, "events", "3", VB_ALL, 0, "Views", "the audit trail, newest first") \
 	X(ALERTS, "alerts", "4", VB_ALL, 0, "Views", "open and acknowledged alerts") \
+	X(WEBHOOKS, "webhooks", "6", VB_ALL, 0, "Views", "build webhooks: status, secret preview") \
+	X(DELIVERIES, "deliveries", "7", VB_ALL, 0, "Views", \
+	  "webhook delivery attempts with their outcome and reason") \
+	X(WORKERS, "workers", "8", VB_ALL, 0, "Views", "CI workers and Gitea runners") \
+	X(APPROVALS, "approvals", "9", VB_ALL, 0, "Views", "approvals: pending first") \
 	X(MOVE_DOWN, "move-down", "j Down", VB_ALL, 0, "Moving", "next row") \
 	X(MOVE_UP, "move-up", "k Up", VB_ALL, 0, "Moving", "previous row") \
 	X(PAGE_DOWN, "page-down", "PgDn C-f Space", VB_ALL, 0, "Moving", "next page") \
 	X(PAGE_UP, "page-up", "PgUp C-b", VB_ALL, 0, "Moving", "previous page") \
 	X(FIRST, "first", "g Home", VB_ALL, 0, "Moving", "first row") \
 	X(LAST, "last", "G End", VB_ALL, 0, "Moving", "last row") \
-	X(ENTER, "enter", "Enter", VB_OVERVIEW | VB_PUBLICATIONS, 0, "Selection", \
+	X(ENTER, "enter", "Enter", VB_OVERVIEW | VB_PUBLICATIONS | VB_WEBHOOKS, 0, "Selection", \
 	  "open the selected row") \
 	X(YANK, "yank", "y", VB_LISTS | VB_PUBLICATION, 0, "Selection", \
 	  "copy the selected id, digest or ref (OSC 52)") \
@@ -61,6 +72,14 @@ enum {
 	  "promote the selected publication: the same dialog, under the promote policy") \
 	X(ACK, "ack", "a", VB_ALERTS, AF_CHANGES, "Alerts", \
 	  "acknowledge the selected alert") \
+	X(APPROVE, "approve", "A", VB_APPROVALS, AF_CHANGES, "Approvals", \
+	  "approve the selected request (a second person: not the requester)") \
+	X(REJECT, "reject", "X", VB_APPROVALS, AF_CHANGES, "Approvals", \
+	  "reject the selected request, with a reason") \
+	X(ROTATE_SECRET, "rotate-secret", "S", VB_WEBHOOKS, AF_CHANGES, "Webhooks", \
+	  "new secret for the selected webhook, shown once; the old one stops working") \
+	X(REVOKE, "revoke", "X", VB_WEBHOOKS, AF_CHANGES, "Webhooks", \
+	  "revoke the selected webhook: its URL refuses builds from now on") \
 	X(PLATFORM, "platform", "", VB_ALL, AF_ARG, "Commands", \
 	  ":platform NAME  publications of that platform") \
 	X(ACCOUNT, "account", "", VB_ALL, AF_ARG, "Commands", ":account NAME  switch account") \
