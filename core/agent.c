@@ -10,7 +10,13 @@
 #include "diskops/event.h"
 #include "diskops/log.h"
 #include "diskops/policy.h"
+#include "diskops/retention.h"
+#include "diskops/serve_agent.h"
 #include "store_alert_rules.h"
+
+/* Marks each account's daily sweep, so a restart of serve or a cron `agent tick` neither
+ * skips nor repeats a day. */
+#define DAILY_SWEPT "system.disk_image_retention_daily"
 
 static int64_t
 threshold_for(const char *rule, const dk_config *cfg)
@@ -117,6 +123,46 @@ retire_stuck(dk_store *store, const char *account_id, const dk_config *cfg, int6
 	return rc;
 }
 
+/*
+ * The daily retention sweep (03:30 UTC) is due when the account has none recorded since
+ * the latest 03:30 at or before now. It runs outside the tick's transaction: it talks to
+ * the registry, and each row's change is its own. A sweep that fails as a whole is not
+ * recorded, so the next tick tries again.
+ */
+static void
+daily_sweep(dk_store *store, const dk_account *acct, const dk_config *cfg, int64_t now,
+	    dk_agent_report *rep)
+{
+	dk_retention_options o = { .grace_days = cfg->grace_days, .actor = "agent",
+				   .actor_kind = DK_ACTOR_AGENT,
+				   .delete_manifest = dk_retention_registry_delete,
+				   .payload = (void *)cfg };
+	dk_retention_report r;
+	json_t *payload;
+
+	if (dk_event_newest(store, acct->id, DAILY_SWEPT) >= dk_serve_agent_next_sweep(now) - 86400)
+		return;
+	if (dk_retention_sweep(store, &r, acct->id, &o) < 0) {
+		dk_log_error("msg=\"daily retention failed\" account=%s error=\"%s\"", acct->name,
+			     dk_error_last()->message);
+		dk_retention_report_clear(&r);
+		return;
+	}
+	rep->swept++;
+	rep->retired += r.retired;
+	rep->purged += r.purged;
+	rep->sweep_errors += r.errors;
+	payload = json_pack("{s:i, s:i, s:i, s:i, s:i}", "retired_count", r.retired, "purged_count",
+			    r.purged, "deleted_count", r.deleted, "pending_count", r.pending,
+			    "error_count", r.errors);
+	dk_event_emit(store, acct->id, DAILY_SWEPT, r.errors ? "warning" : "info", "agent", NULL,
+		      payload);
+	json_decref(payload);
+	dk_log_info("msg=\"daily retention\" account=%s retired=%d purged=%d errors=%d", acct->name,
+		    r.retired, r.purged, r.errors);
+	dk_retention_report_clear(&r);
+}
+
 int
 dk_agent_tick(dk_store *store, const dk_config *cfg, dk_agent_report *rep)
 {
@@ -125,7 +171,7 @@ dk_agent_tick(dk_store *store, const dk_config *cfg, dk_agent_report *rep)
 	int rc;
 
 	memset(rep, 0, sizeof(*rep));
-	if ((rc = dk_store_approval_expire(store, now, &rep->approvals_expired)) < 0 ||
+	if ((rc = dk_approval_expire(store, &rep->approvals_expired)) < 0 ||
 	    (rc = dk_store_account_list(store, &accounts)) < 0)
 		return rc;
 	for (size_t a = 0; a < accounts->count && rc == 0; a++) {
@@ -140,6 +186,8 @@ dk_agent_tick(dk_store *store, const dk_config *cfg, dk_agent_report *rep)
 			rc = dk_store_commit(store);
 		else
 			dk_store_rollback(store);
+		if (rc == 0)
+			daily_sweep(store, &accounts->items[a], cfg, now, rep);
 	}
 	dk_account_list_free(accounts);
 	return rc;

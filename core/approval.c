@@ -16,10 +16,35 @@ dk_approval_get(dk_store *store, dk_approval **out, const char *account_id, cons
 	return dk_store_approval_get(store, out, account_id, id);
 }
 
+/* One transaction: each expiry is recorded as the event of that decision. */
 int
 dk_approval_expire(dk_store *store, int *count)
 {
-	return dk_store_approval_expire(store, dk_clock_now(), count);
+	dk_approval_list *l = NULL;
+	int rc;
+
+	*count = 0;
+	if ((rc = dk_store_begin(store)) < 0)
+		return rc;
+	if ((rc = dk_store_approval_expire(store, dk_clock_now(), &l)) < 0) {
+		dk_store_rollback(store);
+		return rc;
+	}
+	for (size_t i = 0; i < l->count; i++) {
+		const dk_approval *a = &l->items[i];
+		json_t *params = a->params ? json_loads(a->params, 0, NULL) : NULL;
+		json_t *payload = json_pack("{s:s, s:s, s:s, s:o}", "approval_id", a->id,
+					    "category", a->category, "requested_by",
+					    a->requested_by ? a->requested_by : "unknown",
+					    "params", params ? params : json_null());
+
+		dk_event_emit(store, a->account_id, "system.approval_expired", "info", "policy", NULL,
+			      payload);
+		json_decref(payload);
+	}
+	*count = (int)l->count;
+	dk_approval_list_free(l);
+	return dk_store_commit(store);
 }
 
 int

@@ -31,3 +31,16 @@ dk_event_emit(dk_store *store, const char *account_id, const char *kind, const c
 	else
 		dk_error_clear();
 }
+
+int64_t
+dk_event_newest(dk_store *store, const char *account_id, const char *kind_prefix)
+{
+	dk_event_filter f = { .account_id = account_id, .kind_prefix = kind_prefix, .limit = 1 };
+	dk_event_list *l = NULL;
+	int64_t t = 0;
+
+	if (dk_store_event_list(store, &l, &f) == 0 && l->count > 0)
+		t = l->items[0].created_at;
+	dk_event_list_free(l);
+	return t;
+}

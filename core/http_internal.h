@@ -112,6 +112,9 @@ int http_webhook(http_req *r, const char *webhook_id, http_resp *out);
 int http_metrics(http_req *r, http_resp *out);
 int http_healthz(http_req *r, http_resp *out);
 int http_rest(http_req *r, const char *path, http_resp *out);
+/* POST node_platforms/<platform>/rollback_disk_image, the permission already checked. */
+void http_rollback(http_req *r, dk_store *st, const char *account_id, const char *actor,
+		   const char *platform, http_resp *out);
 int http_worker(http_req *r, const char *path, http_resp *out);
 
 int http_start(dk_serve *srv, const dk_serve_options *opts);

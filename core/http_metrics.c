@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "diskops/error.h"
+#include "diskops/event.h"
 #include "diskops/store_serve.h"
 #include "http_internal.h"
 
@@ -51,19 +52,6 @@ put(struct buf *b, const char *fmt, ...)
 	}
 }
 
-/* The newest retention sweep event's time, 0 when none. */
-static int64_t
-last_sweep(dk_store *store)
-{
-	dk_event_filter f = { .kind_prefix = "system.disk_image_retention_swept", .limit = 1 };
-	dk_event_list *l = NULL;
-	int64_t t = 0;
-
-	if (dk_store_event_list(store, &l, &f) == 0 && l->count > 0)
-		t = l->items[0].created_at;
-	dk_event_list_free(l);
-	return t;
-}
 
 int
 http_metrics(http_req *r, http_resp *out)
@@ -111,7 +99,9 @@ http_metrics(http_req *r, http_resp *out)
 		    (long long)pubs[i]);
 	put(&b, "# HELP diskops_retention_last_sweep_timestamp_seconds Last retention sweep "
 		"(0: never).\n# TYPE diskops_retention_last_sweep_timestamp_seconds gauge\n"
-		"diskops_retention_last_sweep_timestamp_seconds %lld\n", (long long)last_sweep(store));
+		"diskops_retention_last_sweep_timestamp_seconds %lld\n",
+	    /* a platform's sweep that changed something, or the agent's daily one */
+	    (long long)dk_event_newest(store, NULL, "system.disk_image_retention_"));
 	http_text(out, 200, "text/plain; version=0.0.4; charset=utf-8", b.data);
 	return 0;
 }

@@ -202,11 +202,25 @@ get_platforms(http_req *r, dk_store *st, const dk_auth_claims *c, const char *re
 	}
 }
 
+/* "/<platform>/rollback_disk_image" → the platform id or name. */
+static bool
+is_rollback(const char *rest, char *id, size_t len)
+{
+	static const char suffix[] = "/rollback_disk_image";
+	const char *slash = rest[0] == '/' ? strchr(rest + 1, '/') : NULL;
+
+	if (!slash || slash == rest + 1 || strcmp(slash, suffix) != 0 || (size_t)(slash - rest) > len)
+		return false;
+	snprintf(id, len, "%.*s", (int)(slash - rest - 1), rest + 1);
+	return true;
+}
+
 int
 http_rest(http_req *r, const char *path, http_resp *out)
 {
 	dk_store *st = http_store(r->srv);
 	dk_auth_claims c;
+	char id[128];
 	bool get = strcmp(r->method, "GET") == 0;
 	int rc;
 
@@ -239,6 +253,9 @@ http_rest(http_req *r, const char *path, http_resp *out)
 		} else if (strcmp(r->method, "PATCH") == 0 && path[14] == '/' && !strchr(path + 15, '/')) {
 			if (permitted(&c, "system.platforms.manage_disk_image_policy", out))
 				patch_platform(r, st, &c, path + 15, out);
+		} else if (strcmp(r->method, "POST") == 0 && is_rollback(path + 14, id, sizeof(id))) {
+			if (permitted(&c, "system.platforms.rollback_disk_image", out))
+				http_rollback(r, st, c.account_id, c.subject, id, out);
 		} else {
 			http_error(out, 405, "METHOD_NOT_ALLOWED", "Method not allowed");
 		}

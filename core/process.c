@@ -150,6 +150,7 @@ sweep(dk_store *store, const dk_publication *p, const dk_config *cfg, const char
 	dk_retention_report rep = { 0 };
 
 	o.platform = p->node_platform_id;
+	o.grace_days = cfg->grace_days;
 	o.actor = actor;
 	o.actor_kind = DK_ACTOR_AGENT;
 	o.delete_manifest = dk_retention_registry_delete;

@@ -11,7 +11,6 @@
 #include "diskops/error.h"
 #include "diskops/log.h"
 #include "diskops/oci.h"
-#include "diskops/retention.h"
 #include "diskops/serve_agent.h"
 #include "diskops/status.h"
 #include "diskops/store.h"
@@ -38,34 +37,6 @@ dk_serve_agent_next_sweep(int64_t t)
 	int64_t day = t - (t % 86400), at = day + SWEEP_SECOND_OF_DAY;
 
 	return at > t ? at : at + 86400;
-}
-
-static void
-sweep_all(dk_store *store, const dk_config *cfg)
-{
-	dk_account_list *accounts = NULL;
-
-	if (dk_store_account_list(store, &accounts) < 0) {
-		dk_log_error("msg=\"daily retention: cannot list accounts\" error=\"%s\"",
-			     dk_error_last()->message);
-		return;
-	}
-	for (size_t i = 0; i < accounts->count; i++) {
-		dk_retention_options o = { .grace_days = cfg->grace_days, .actor = "agent",
-					   .actor_kind = DK_ACTOR_AGENT,
-					   .delete_manifest = dk_retention_registry_delete,
-					   .payload = (void *)cfg };
-		dk_retention_report r;
-
-		if (dk_retention_sweep(store, &r, accounts->items[i].id, &o) < 0)
-			dk_log_error("msg=\"daily retention failed\" account=%s error=\"%s\"",
-				     accounts->items[i].name, dk_error_last()->message);
-		else
-			dk_log_info("msg=\"daily retention\" account=%s retired=%d purged=%d errors=%d",
-				    accounts->items[i].name, r.retired, r.purged, r.errors);
-		dk_retention_report_clear(&r);
-	}
-	dk_account_list_free(accounts);
 }
 
 /* [registry] host answering /v2/ at all (any HTTP status) counts as reachable; quick
@@ -116,8 +87,9 @@ heartbeat(struct dk_serve_agent *a, dk_store *store)
 	probe_registry(a->cfg, store);
 }
 
+/* The tick also runs the daily retention sweep when it is due (core/agent.c). */
 static void
-run_once(struct dk_serve_agent *a, int64_t *next_tick, int64_t *next_sweep)
+run_once(struct dk_serve_agent *a, int64_t *next_tick)
 {
 	dk_store_options o = DK_STORE_OPTIONS_INIT;
 	dk_agent_report r;
@@ -140,10 +112,6 @@ run_once(struct dk_serve_agent *a, int64_t *next_tick, int64_t *next_sweep)
 		dk_log_info("msg=\"agent tick\" opened=%d resolved=%d stuck_retired=%d "
 			    "approvals_expired=%d", r.opened, r.resolved, r.stuck_retired,
 			    r.approvals_expired);
-	if (dk_clock_now() >= *next_sweep) {
-		sweep_all(store, a->cfg);
-		*next_sweep = dk_serve_agent_next_sweep(dk_clock_now());
-	}
 done:
 	dk_store_free(store);
 }
@@ -152,14 +120,14 @@ static void *
 agent_main(void *arg)
 {
 	struct dk_serve_agent *a = arg;
-	int64_t next_sweep = dk_serve_agent_next_sweep(dk_clock_now()), next_tick = 0;
+	int64_t next_tick = 0;
 
 	pthread_mutex_lock(&a->lock);
 	while (!a->stop) {
 		struct timespec until;
 
 		pthread_mutex_unlock(&a->lock);
-		run_once(a, &next_tick, &next_sweep);
+		run_once(a, &next_tick);
 		pthread_mutex_lock(&a->lock);
 		clock_gettime(CLOCK_REALTIME, &until);
 		/* Woken for the heartbeat; the agent's own tick waits for its due time. */

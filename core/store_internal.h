@@ -4,6 +4,8 @@
 /* Shared by core/store*.c only: the handle and the statement helpers. */
 
 #include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "diskops/store.h"
@@ -66,6 +68,27 @@ void *dk_store__list_grow(void **items, size_t *count, size_t size);
  */
 int dk_store__collect(dk_store *store, sqlite3_stmt *st, void **items, size_t *count,
 		      size_t size, void (*read)(sqlite3_stmt *st, void *row), const char *what);
+
+/* How dk_store__find_one reads one kind of row (core/store_lookup.c). */
+typedef struct {
+	const char *what;               /* "webhook": "webhook X not found", "webhook id prefix X is ambiguous…" */
+	const char *reading;            /* for store errors: "reading webhooks" */
+	const char *select;             /* the columns and the FROM clause */
+	const char *account_column;     /* "account_id" or "p.account_id" */
+	const char *id_column;
+	const char *name_match;         /* SQL that is true when the row's name is ?2; NULL: ids only */
+	size_t size;                    /* of the row struct */
+	void (*read)(sqlite3_stmt *st, void *row);
+	void (*free_row)(void *row);
+} dk_store__lookup;
+
+/*
+ * One row of the account by exact id, else by name (when the kind has one), else by a
+ * unique id prefix of 8+ characters. DK_ENOTFOUND when nothing matches, DK_EINVALID when
+ * a prefix matches several rows. *out is allocated with l->size and read with l->read.
+ */
+int dk_store__find_one(dk_store *store, void **out, const dk_store__lookup *l,
+		       const char *account_id, const char *key);
 
 /* A cached statement finalized behind the cache's back would be used after free. */
 #ifndef DK_STORE_CORE

@@ -89,39 +89,22 @@ dk_store_approval_insert(dk_store *store, const dk_approval *a)
 	return rc == SQLITE_DONE ? 0 : dk_store__fail(store, rc, "recording the approval");
 }
 
+static void
+free_approval(void *row)
+{
+	dk_approval_free(row);
+}
+
+static const dk_store__lookup approval_lookup = {
+	.what = "approval", .reading = "reading approvals", .select = APPROVAL_COLUMNS,
+	.account_column = "account_id", .id_column = "id",
+	.size = sizeof(dk_approval), .read = read_approval, .free_row = free_approval,
+};
+
 int
 dk_store_approval_get(dk_store *store, dk_approval **out, const char *account_id, const char *id)
 {
-	sqlite3_stmt *st = NULL;
-	dk_approval *a;
-	int rc;
-
-	*out = NULL;
-	if ((rc = dk_store__prepare(store, &st, "SELECT " APPROVAL_COLUMNS " WHERE account_id = ?1"
-				    " AND (id = ?2 OR (length(?2) >= 8 AND substr(id, 1, length(?2)) = ?2))"
-				    " LIMIT 2")) < 0)
-		return rc;
-	dk_store__bind_text(st, 1, account_id);
-	dk_store__bind_text(st, 2, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		rc = dk_error_set(DK_ENOTFOUND, "approval %s not found", id);
-	} else if (rc != SQLITE_ROW) {
-		rc = dk_store__fail(store, rc, "reading approvals");
-	} else if (!(a = calloc(1, sizeof(*a)))) {
-		rc = dk_error_set(DK_ENOMEM, "out of memory");
-	} else {
-		read_approval(st, a);
-		*out = a;
-		rc = 0;
-		if (sqlite3_step(st) == SQLITE_ROW) {
-			dk_approval_free(a);
-			*out = NULL;
-			rc = dk_error_set(DK_EINVALID, "approval id prefix %s is ambiguous", id);
-		}
-	}
-	dk_store__finish(store, st);
-	return rc;
+	return dk_store__find_one(store, (void **)out, &approval_lookup, account_id, id);
 }
 
 int
@@ -180,23 +163,32 @@ dk_store_approval_decide(dk_store *store, const char *account_id, const char *id
 }
 
 int
-dk_store_approval_expire(dk_store *store, int64_t now, int *count)
+dk_store_approval_expire(dk_store *store, int64_t now, dk_approval_list **expired)
 {
 	sqlite3_stmt *st = NULL;
+	dk_approval_list *l;
 	int rc;
 
-	*count = 0;
+	*expired = NULL;
+	if (!(l = calloc(1, sizeof(*l))))
+		return dk_error_set(DK_ENOMEM, "out of memory");
 	if ((rc = dk_store__prepare(store, &st, "UPDATE approval SET state = 'expired',"
-				    " decided_at = ? WHERE state = 'pending' AND expires_at <= ?")) < 0)
-		return rc;
+				    " decided_at = ?1 WHERE state = 'pending' AND expires_at <= ?1"
+				    " RETURNING id, account_id, category, params, requested_by, state,"
+				    " decided_by, reason, decided_at, expires_at, created_at")) < 0)
+		goto fail;
 	sqlite3_bind_int64(st, 1, now);
-	sqlite3_bind_int64(st, 2, now);
-	rc = sqlite3_step(st);
-	dk_store__finish(store, st);
-	if (rc != SQLITE_DONE)
-		return dk_store__fail(store, rc, "expiring approvals");
-	*count = sqlite3_changes(store->db);
+	rc = dk_store__collect(store, st, (void **)&l->items, &l->count, sizeof(*l->items),
+			       read_approval, "expiring approvals");
+	st = NULL;
+	if (rc < 0)
+		goto fail;
+	*expired = l;
 	return 0;
+fail:
+	dk_store__finish(store, st);
+	dk_approval_list_free(l);
+	return rc;
 }
 
 int

@@ -77,40 +77,23 @@ get_one(dk_store *store, dk_publication **out, sqlite3_stmt *st, const char *wha
 	return 0;
 }
 
+static void
+free_publication(void *row)
+{
+	dk_publication_free(row);
+}
+
+static const dk_store__lookup publication_lookup = {
+	.what = "publication", .reading = "reading publications", .select = PUB_COLUMNS,
+	.account_column = "p.account_id", .id_column = "p.id",
+	.size = sizeof(dk_publication), .read = read_publication, .free_row = free_publication,
+};
+
 int
 dk_store_publication_get(dk_store *store, dk_publication **out, const char *account_id,
 			 const char *id)
 {
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	*out = NULL;
-	/* The exact id first: the prefix form cannot use the primary key. */
-	if ((rc = dk_store__prepare(store, &st, "SELECT " PUB_COLUMNS
-				    " WHERE p.account_id = ?1 AND p.id = ?2")) < 0)
-		return rc;
-	dk_store__bind_text(st, 1, account_id);
-	dk_store__bind_text(st, 2, id);
-	rc = get_one(store, out, st, id);
-	dk_store__finish(store, st);
-	if (rc != DK_ENOTFOUND || strlen(id) >= DK_UUID_LEN || strlen(id) < 8)
-		return rc;
-	/* Tables show short ids, so a unique prefix of 8+ characters finds the row too. */
-	if ((rc = dk_store__prepare(store, &st, "SELECT " PUB_COLUMNS
-				    " WHERE p.account_id = ?1 AND substr(p.id, 1, length(?2)) = ?2"
-				    " LIMIT 2")) < 0)
-		return rc;
-	dk_store__bind_text(st, 1, account_id);
-	dk_store__bind_text(st, 2, id);
-	rc = get_one(store, out, st, id);
-	if (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
-		dk_publication_free(*out);
-		*out = NULL;
-		rc = dk_error_set(DK_EINVALID, "publication id prefix %s is ambiguous: give more "
-				  "characters", id);
-	}
-	dk_store__finish(store, st);
-	return rc;
+	return dk_store__find_one(store, (void **)out, &publication_lookup, account_id, id);
 }
 
 int

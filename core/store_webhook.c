@@ -13,8 +13,10 @@
 	" FROM disk_image_webhook"
 
 static void
-read_webhook(sqlite3_stmt *st, dk_webhook *w)
+read_webhook(sqlite3_stmt *st, void *row)
 {
+	dk_webhook *w = row;
+
 	w->id = dk_store__text(st, 0);
 	w->account_id = dk_store__text(st, 1);
 	w->label = dk_store__text(st, 2);
@@ -81,33 +83,23 @@ dk_store_webhook_create(dk_store *store, dk_webhook **out, const char *account_i
 	return dk_store_webhook_find(store, out, account_id, id);
 }
 
+static void
+free_webhook(void *row)
+{
+	dk_webhook_free(row);
+}
+
+static const dk_store__lookup webhook_lookup = {
+	.what = "webhook", .reading = "reading webhooks", .select = WEBHOOK_COLUMNS,
+	.account_column = "account_id", .id_column = "id", .name_match = "label = ?2 COLLATE NOCASE",
+	.size = sizeof(dk_webhook), .read = read_webhook, .free_row = free_webhook,
+};
+
 int
 dk_store_webhook_find(dk_store *store, dk_webhook **out, const char *account_id,
 		      const char *id_or_label)
 {
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	*out = NULL;
-	if ((rc = dk_store__prepare(store, &st, "SELECT " WEBHOOK_COLUMNS
-				    " WHERE account_id = ?1 AND (id = ?2 OR label = ?2 COLLATE NOCASE"
-				    " OR (length(?2) >= 8 AND substr(id, 1, length(?2)) = ?2))"
-				    " ORDER BY (id = ?2) DESC, (label = ?2 COLLATE NOCASE) DESC"
-				    " LIMIT 2")) < 0)
-		return rc;
-	dk_store__bind_text(st, 1, account_id);
-	dk_store__bind_text(st, 2, id_or_label);
-	rc = get_one(store, out, st, id_or_label);
-	/* An exact id or label wins; two rows matching only by prefix is ambiguous. */
-	if (rc == 0 && strcmp((*out)->id, id_or_label) != 0 &&
-	    strcasecmp((*out)->label, id_or_label) != 0 && sqlite3_step(st) == SQLITE_ROW) {
-		dk_webhook_free(*out);
-		*out = NULL;
-		rc = dk_error_set(DK_EINVALID, "webhook id prefix %s is ambiguous: give more "
-				  "characters", id_or_label);
-	}
-	dk_store__finish(store, st);
-	return rc;
+	return dk_store__find_one(store, (void **)out, &webhook_lookup, account_id, id_or_label);
 }
 
 int

@@ -12,8 +12,10 @@
 	" FROM ci_worker"
 
 static void
-read_worker(sqlite3_stmt *st, dk_worker *w)
+read_worker(sqlite3_stmt *st, void *row)
 {
+	dk_worker *w = row;
+
 	w->id = dk_store__text(st, 0);
 	w->account_id = dk_store__text(st, 1);
 	w->name = dk_store__text(st, 2);
@@ -72,33 +74,25 @@ dk_store_worker_create(dk_store *store, dk_worker **out, const char *account_id,
 	return dk_store_worker_find(store, out, account_id, id);
 }
 
+static void
+free_worker(void *row)
+{
+	dk_worker_free(row);
+}
+
+/* A revoked worker's name is free for a new one, so it no longer finds the old row. */
+static const dk_store__lookup worker_lookup = {
+	.what = "worker", .reading = "reading workers", .select = WORKER_COLUMNS,
+	.account_column = "account_id", .id_column = "id",
+	.name_match = "name = ?2 COLLATE NOCASE AND status != 'revoked'",
+	.size = sizeof(dk_worker), .read = read_worker, .free_row = free_worker,
+};
+
 int
 dk_store_worker_find(dk_store *store, dk_worker **out, const char *account_id,
 		     const char *id_or_name)
 {
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	*out = NULL;
-	if ((rc = dk_store__prepare(store, &st, "SELECT " WORKER_COLUMNS
-				    " WHERE account_id = ?1 AND (id = ?2"
-				    " OR (name = ?2 COLLATE NOCASE AND status != 'revoked')"
-				    " OR (length(?2) >= 8 AND substr(id, 1, length(?2)) = ?2))"
-				    " ORDER BY (id = ?2) DESC, (name = ?2 COLLATE NOCASE) DESC"
-				    " LIMIT 2")) < 0)
-		return rc;
-	dk_store__bind_text(st, 1, account_id);
-	dk_store__bind_text(st, 2, id_or_name);
-	rc = get_one(store, out, st, id_or_name);
-	if (rc == 0 && strcmp((*out)->id, id_or_name) != 0 &&
-	    strcasecmp((*out)->name, id_or_name) != 0 && sqlite3_step(st) == SQLITE_ROW) {
-		dk_worker_free(*out);
-		*out = NULL;
-		rc = dk_error_set(DK_EINVALID, "worker id prefix %s is ambiguous: give more "
-				  "characters", id_or_name);
-	}
-	dk_store__finish(store, st);
-	return rc;
+	return dk_store__find_one(store, (void **)out, &worker_lookup, account_id, id_or_name);
 }
 
 int

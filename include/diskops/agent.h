@@ -9,8 +9,9 @@
 
 /*
  * The Disk Image Manager: one tick evaluates the alert rules of DESIGN §8 over the store
- * and the Gitea run cache, expires approvals and retires stuck rows. `serve` ticks every
- * [alerts] tick_seconds; `diskops agent tick` runs one pass.
+ * and the Gitea run cache, expires approvals, retires stuck rows and runs the daily
+ * retention sweep. `serve` ticks every [alerts] tick_seconds; `diskops agent tick` runs
+ * one pass.
  */
 
 typedef struct {
@@ -42,9 +43,16 @@ typedef struct {
 	int resolved;
 	int approvals_expired;
 	int stuck_retired;
+	int swept;              /* accounts whose daily retention sweep ran in this pass */
+	int retired;            /* ... and what those sweeps did */
+	int purged;
+	int sweep_errors;
 } dk_agent_report;
 
-/* One pass over every account. */
+/*
+ * One pass over every account: approval expiry, stuck cleanup, the alert rules, then the
+ * daily retention sweep when the account has had none since the latest 03:30 UTC.
+ */
 int dk_agent_tick(dk_store *store, const dk_config *cfg, dk_agent_report *report);
 
 /* Open and acknowledged alerts (all: resolved too), newest first. */

@@ -1,6 +1,8 @@
 #ifndef DISKOPS_EVENT_H
 #define DISKOPS_EVENT_H
 
+#include <stdint.h>
+
 #include <jansson.h>
 
 #include "diskops/store.h"
@@ -20,5 +22,9 @@ void dk_event_emit(dk_store *store, const char *account_id, const char *kind,
 		   json_t *payload);
 
 /* Reading events is dk_store_event_list (store.h). */
+
+/* When the newest event whose kind starts with kind_prefix was recorded, in the account
+ * (NULL: any account); 0 when there is none or it cannot be read. */
+int64_t dk_event_newest(dk_store *store, const char *account_id, const char *kind_prefix);
 
 #endif

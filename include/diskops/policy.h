@@ -126,7 +126,8 @@ int dk_store_approval_list(dk_store *store, dk_approval_list **out, const char *
 /* Moves a pending approval to state; DK_ESTATE when it is no longer pending. */
 int dk_store_approval_decide(dk_store *store, const char *account_id, const char *id,
 			     const char *state, const char *decided_by, const char *reason);
-int dk_store_approval_expire(dk_store *store, int64_t now, int *count);
+/* Marks pending approvals past their expiry `expired`; *expired lists them. */
+int dk_store_approval_expire(dk_store *store, int64_t now, dk_approval_list **expired);
 /* The state of the newest approval of `category` whose params.<key> is value; *state is
  * NULL when there is none (caller frees). */
 int dk_store_approval_state_for(dk_store *store, char **state, const char *account_id,

@@ -24,6 +24,8 @@ teardown(void **state)
 	return 0;
 }
 
+static const char *token_viewer;
+
 static char *
 token(struct srv *s, const char *role)
 {
@@ -251,7 +253,33 @@ worker_terminate_ends_it_for_good(void **state)
 	free(id);
 }
 
-/* The agent ticks inside serve: an alert appears with nobody running `agent tick`. */
+/* Two published rows on rpi, the newer the default, and a retention count of 1. */
+static void
+older_published_rows(const char *db)
+{
+	dk_store *st;
+	dk_account *a;
+	dk_platform *p;
+	dk_publication *old, *cur;
+
+	assert_int_equal(dk_store_open(&st, db, NULL), 0);
+	assert_int_equal(dk_store_account_find(st, &a, "default"), 0);
+	assert_int_equal(dk_store_platform_find(st, &p, a->id, "rpi"), 0);
+	old = su_publication(st, p, "old1", DK_PUB_PUBLISHED);
+	cur = su_publication(st, p, "new1", DK_PUB_PUBLISHED);
+	assert_int_equal(dk_store_platform_set_default(st, a->id, p->id, cur->id, "r@d"), 0);
+	dk_publication_free(old);
+	dk_publication_free(cur);
+	dk_platform_free(p);
+	dk_account_free(a);
+	dk_store_free(st);
+	assert_int_equal(su_sql_exec(db, "UPDATE node_platform SET disk_image_retention_count = 1;"
+				     " UPDATE disk_image_publication SET published_at = published_at - 60"
+				     " WHERE git_sha = 'old1'"), 0);
+}
+
+/* The agent ticks inside serve: an alert appears with nobody running `agent tick`, and the
+ * daily retention sweep runs. */
 static void
 agent_ticks_inside_serve(void **state)
 {
@@ -267,6 +295,7 @@ agent_ticks_inside_serve(void **state)
 	db = tu_path(s.dir, "diskops.db");
 	assert_int_equal(su_sql_exec(db, "INSERT INTO gitea_runner_cache (repo, runner_id, name,"
 				     " online, fetched_at) VALUES ('ops/rpi', 1, 'rpi-builder', 0, 0)"), 0);
+	older_published_rows(db);
 	setenv("DISKOPS_ALERTS_TICK_SECONDS", "1", 1);
 	srv_start(&s, (const char *const[]){ "--no-ingest", NULL });
 	unsetenv("DISKOPS_ALERTS_TICK_SECONDS");
@@ -279,6 +308,21 @@ agent_ticks_inside_serve(void **state)
 	}
 	assert_non_null(strstr(out, "\"rule\": \"runner_offline\""));
 	free(out);
+	/* Never swept before, so the first tick ran the daily retention sweep: keep 1. */
+	while (su_sql_int(db, "SELECT count(*) FROM event WHERE kind = 'system.disk_image_retention_daily'") < 1)
+		nanosleep(&tick, NULL);
+	assert_int_equal(su_sql_int(db, "SELECT count(*) FROM disk_image_publication WHERE git_sha = 'old1'"
+				    " AND status = 'retired'"), 1);
+	assert_int_equal(su_sql_int(db, "SELECT count(*) FROM disk_image_publication WHERE git_sha = 'new1'"
+				    " AND status = 'published'"), 1);
+	{
+		struct reply m;
+
+		assert_int_equal(http(&s, &m, "GET", "/metrics", NULL, NULL, 0), 0);
+		assert_non_null(strstr(m.body, "diskops_retention_last_sweep_timestamp_seconds "));
+		assert_null(strstr(m.body, "diskops_retention_last_sweep_timestamp_seconds 0\n"));
+		free(m.body);
+	}
 	/* Back online: the next tick resolves it. */
 	assert_int_equal(su_sql_exec(db, "UPDATE gitea_runner_cache SET online = 1"), 0);
 	for (;;) {
@@ -290,6 +334,163 @@ agent_ticks_inside_serve(void **state)
 	}
 	free(out);
 	free(db);
+	srv_free(&s);
+}
+
+/* The rows a rollback can be asked for, written before serve starts. */
+struct rb {
+	char retired[40], dflt[40], purged[40], failed[40], twin[40], foreign_plat[40], foreign_pub[40];
+};
+
+static void
+copy_id(char *dst, dk_publication *p)
+{
+	snprintf(dst, 40, "%s", p->id);
+	dk_publication_free(p);
+}
+
+static void
+rollback_rows(struct srv *s, struct rb *ids)
+{
+	char *db = tu_path(s->dir, "diskops.db");
+	dk_store *st;
+	dk_account *a, *b;
+	dk_platform *rpi, *twin, *other;
+	dk_publication *d;
+
+	assert_int_equal(dk_store_open(&st, db, NULL), 0);
+	assert_int_equal(dk_store_account_find(st, &a, "default"), 0);
+	assert_int_equal(dk_store_account_create(st, &b, "beta"), 0);
+	assert_int_equal(dk_store_platform_find(st, &rpi, a->id, "rpi"), 0);
+	twin = su_platform(st, a->id, "twin");
+	other = su_platform(st, b->id, "other");
+	copy_id(ids->retired, su_publication(st, rpi, "aaaa1111", DK_PUB_RETIRED));
+	copy_id(ids->purged, su_publication(st, rpi, "bbbb2222", DK_PUB_PURGED));
+	copy_id(ids->failed, su_publication(st, rpi, "cccc3333", DK_PUB_FAILED));
+	copy_id(ids->twin, su_publication(st, twin, "dddd4444", DK_PUB_PUBLISHED));
+	copy_id(ids->foreign_pub, su_publication(st, other, "eeee5555", DK_PUB_PUBLISHED));
+	snprintf(ids->foreign_plat, 40, "%s", other->id);
+	d = su_publication(st, rpi, "ffff6666", DK_PUB_PUBLISHED);
+	assert_int_equal(dk_store_platform_set_default(st, a->id, rpi->id, d->id,
+						       "127.0.0.1:5000/rpi@sha256:6"), 0);
+	copy_id(ids->dflt, d);
+	dk_platform_free(rpi);
+	dk_platform_free(twin);
+	dk_platform_free(other);
+	dk_account_free(a);
+	dk_account_free(b);
+	dk_store_free(st);
+	/* Verified signatures, as the processor leaves them. */
+	assert_int_equal(su_sql_exec(db, "UPDATE disk_image_publication SET cosign_verified = 1,"
+				     " signature_kind = 'key', oci_ref = '127.0.0.1:5000/rpi:x',"
+				     " oci_digest = 'sha256:' || printf('%064d', length(git_sha) + rowid)"), 0);
+	free(db);
+}
+
+static const char *
+default_of(struct srv *s, char *buf)
+{
+	char *body = NULL;
+	json_t *j;
+
+	assert_int_equal(call(s, "GET", "/api/v1/system/node_platforms/rpi", token_viewer, NULL, &body), 200);
+	j = json_loads(body, 0, NULL);
+	snprintf(buf, 40, "%s", member(json_object_get(j, "data"), "default_publication_id"));
+	json_decref(j);
+	free(body);
+	return buf;
+}
+
+static long
+rollback_to(struct srv *s, const char *auth, const char *platform, const char *publication,
+	    char **out)
+{
+	char path[200], body[200];
+
+	snprintf(path, sizeof(path), "/api/v1/system/node_platforms/%s/rollback_disk_image", platform);
+	snprintf(body, sizeof(body), "{\"publication_id\":\"%s\",\"reason\":\"bad kernel\"}",
+		 publication);
+	return call(s, "POST", path, auth, body, out);
+}
+
+/* body is read only after got was computed, hence the pointer to it. */
+static void
+expect(long got, long want, char **body, const char *needle)
+{
+	if (got != want || !strstr(*body, needle))
+		fail_msg("expected %ld with \"%s\", got %ld: %s", want, needle, got, *body);
+	free(*body);
+	*body = NULL;
+}
+
+/* REST rollback: the same dk_promote as the CLI, the token's subject as the actor. */
+static void
+rest_rollback(void **state)
+{
+	struct srv s;
+	struct rb ids;
+	const char *const require[] = { "policy", "set", "rollback", "require_approval", NULL };
+	char *viewer, *oper, *body = NULL, d[40], path[200];
+	json_t *j;
+
+	(void)state;
+	srv_init(&s);
+	rollback_rows(&s, &ids);
+	srv_start(&s, (const char *const[]){ "--no-ingest", NULL });
+	viewer = token(&s, "viewer");
+	oper = token(&s, "operator");
+	token_viewer = viewer;
+
+	expect(rollback_to(&s, viewer, "rpi", ids.retired, &body), 403, &body,
+	       "Permission denied: system.platforms.rollback_disk_image");
+	expect(rollback_to(&s, NULL, "rpi", ids.retired, &body), 401, &body, "\"success\":false");
+	expect(rollback_to(&s, oper, ids.foreign_plat, ids.foreign_pub, &body), 404, &body,
+	       "Node Platform not found");
+	expect(rollback_to(&s, oper, "rpi", ids.foreign_pub, &body), 404, &body,
+	       "DiskImagePublication not found");
+	expect(call(&s, "POST", "/api/v1/system/node_platforms/rpi/rollback_disk_image", oper, "{}",
+		    &body), 422, &body, "publication_id is required");
+	expect(rollback_to(&s, oper, "rpi", ids.purged, &body), 422, &body,
+	       "Cannot roll back to a purged publication");
+	expect(rollback_to(&s, oper, "rpi", ids.failed, &body), 422, &body, "status=failed");
+	expect(rollback_to(&s, oper, "rpi", ids.twin, &body), 422, &body, "(it belongs to twin)");
+	expect(rollback_to(&s, oper, "rpi", ids.dflt, &body), 409, &body, "is already the default");
+	assert_string_equal(default_of(&s, d), ids.dflt);
+
+	/* The retired row comes back as the default; the old default retires. */
+	assert_int_equal(rollback_to(&s, oper, "rpi", ids.retired, &body), 200);
+	j = json_loads(body, 0, NULL);
+	free(body);
+	assert_true(json_is_true(json_object_get(j, "success")));
+	assert_string_equal(member(json_object_get(j, "data"), "activated_publication_id"), ids.retired);
+	assert_string_equal(member(json_object_get(j, "data"), "previous_publication_id"), ids.dflt);
+	assert_true(json_is_true(json_object_get(json_object_get(j, "data"), "reactivated")));
+	json_decref(j);
+	assert_string_equal(default_of(&s, d), ids.retired);
+	snprintf(path, sizeof(path), "/api/v1/system/disk_image_publications/%s", ids.dflt);
+	expect(call(&s, "GET", path, viewer, NULL, &body), 200, &body, "\"status\":\"retired\"");
+	expect(call(&s, "GET", "/api/v1/system/events?kind_prefix=system.disk_image_rolled_back",
+		    viewer, NULL, &body), 200, &body, "\"actor\":\"t\",\"approval_id\":null,");
+
+	/* Four-eyes: 202 and nothing moves until another person approves. */
+	free(cli(&s, require, 0));
+	assert_int_equal(rollback_to(&s, oper, "rpi", ids.dflt, &body), 202);
+	j = json_loads(body, 0, NULL);
+	free(body);
+	assert_true(json_is_true(json_object_get(json_object_get(j, "data"), "pending")));
+	assert_string_equal(member(j, "message"), "Approval required to roll back disk image");
+	assert_string_equal(default_of(&s, d), ids.retired);
+	{
+		const char *approve[] = { "approvals", "approve",
+					  member(json_object_get(j, "data"), "approval_id"), "--yes", NULL };
+
+		free(cli(&s, approve, 0));
+	}
+	json_decref(j);
+	assert_string_equal(default_of(&s, d), ids.dflt);
+	token_viewer = NULL;
+	free(viewer);
+	free(oper);
 	srv_free(&s);
 }
 
@@ -309,6 +510,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(agent_ticks_inside_serve),
 		cmocka_unit_test(daily_sweep_time),
+		cmocka_unit_test(rest_rollback),
 		cmocka_unit_test_setup_teardown(rest_roles_and_envelopes, setup, teardown),
 		cmocka_unit_test_setup_teardown(worker_api_messages, setup, teardown),
 		cmocka_unit_test_setup_teardown(worker_terminate_ends_it_for_good, setup, teardown),

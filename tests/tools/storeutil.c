@@ -86,6 +86,19 @@ su_publication(dk_store *s, const dk_platform *p, const char *git_sha, dk_pub_st
 	return out;
 }
 
+dk_pub_status
+su_status(dk_store *s, const char *account_id, const char *publication_id)
+{
+	dk_publication *p = NULL;
+	dk_pub_status st;
+
+	if (dk_store_publication_get(s, &p, account_id, publication_id) < 0)
+		fail_msg("publication %s: %s", publication_id, dk_error_last()->message);
+	st = p->status;
+	dk_publication_free(p);
+	return st;
+}
+
 int64_t
 su_sql_int(const char *path, const char *sql)
 {

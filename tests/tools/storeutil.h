@@ -28,6 +28,9 @@ dk_platform *su_platform(dk_store *s, const char *account_id, const char *name);
 dk_publication *su_publication(dk_store *s, const dk_platform *p, const char *git_sha,
 			       dk_pub_status status);
 
+/* The status of a publication of the account; fails the test when it cannot be read. */
+dk_pub_status su_status(dk_store *s, const char *account_id, const char *publication_id);
+
 /* One integer from `sql` over a separate raw connection to path (-1 on error). */
 int64_t su_sql_int(const char *path, const char *sql);
 /* Runs sql over a separate raw connection; returns the SQLite result code. */

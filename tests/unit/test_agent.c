@@ -100,6 +100,26 @@ open_alerts(struct fx *f, const char *rule, char *detail, size_t len)
 	return n;
 }
 
+/*
+ * A second tick with the condition still there: no new alert, no second opening event,
+ * the same one still open (and its last_seen refreshed).
+ */
+static void
+stays_one(struct fx *f, const char *rule)
+{
+	dk_agent_report r = tick(f);
+	char q[256];
+
+	assert_int_equal(r.opened, 0);
+	assert_true(r.refreshed >= 1);
+	assert_int_equal(open_alerts(f, rule, NULL, 0), 1);
+	snprintf(q, sizeof(q), "SELECT count(*) FROM alert WHERE rule = '%s'", rule);
+	assert_int_equal(su_sql_int(f->path, q), 1);
+	snprintf(q, sizeof(q), "SELECT count(*) FROM event WHERE kind = 'system.disk_image_alert_opened'"
+		 " AND json_extract(payload, '$.rule') = '%s'", rule);
+	assert_int_equal(su_sql_int(f->path, q), 1);
+}
+
 static void
 run_overdue_opens_once_and_resolves(void **state)
 {
@@ -140,6 +160,8 @@ queued_without_runner(void **state)
 	tick(f);
 	assert_int_equal(open_alerts(f, "queued_no_runner", NULL, 0), 1);
 	assert_int_equal(open_alerts(f, "runner_offline", NULL, 0), 1);
+	stays_one(f, "queued_no_runner");
+	stays_one(f, "runner_offline");
 	sql(f, "UPDATE gitea_runner_cache SET online = 1");
 	tick(f);
 	assert_int_equal(open_alerts(f, "queued_no_runner", NULL, 0), 0);
@@ -161,6 +183,7 @@ webhook_missing_until_the_publication_arrives(void **state)
 	    NOW - 8 * 86400, NOW);
 	tick(f);
 	assert_int_equal(open_alerts(f, "webhook_missing", NULL, 0), 1);
+	stays_one(f, "webhook_missing");
 	p = su_publication(f->s, f->p, "cafe000000000000000000000000000000000000", DK_PUB_QUEUED);
 	dk_publication_free(p);
 	tick(f);
@@ -178,6 +201,7 @@ ingest_stuck_and_publish_failed(void **state)
 	tick(f);
 	assert_int_equal(open_alerts(f, "ingest_stuck", detail, sizeof(detail)), 1);
 	assert_non_null(strstr(detail, "has been queued for 16 min"));
+	stays_one(f, "ingest_stuck");
 	assert_int_equal(dk_store_publication_transition(f->s, f->a->id, p->id, DK_PUB_VERIFYING, NULL), 0);
 	assert_int_equal(dk_store_publication_transition(f->s, f->a->id, p->id, DK_PUB_FAILED, "SET signature invalid"), 0);
 	sql(f, "UPDATE node_platform SET disk_image_publication_status = 'failed',"
@@ -186,6 +210,7 @@ ingest_stuck_and_publish_failed(void **state)
 	assert_int_equal(open_alerts(f, "ingest_stuck", NULL, 0), 0);
 	assert_int_equal(open_alerts(f, "publish_failed", detail, sizeof(detail)), 1);
 	assert_string_equal(detail, "platform edge: the last publish failed: SET signature invalid");
+	stays_one(f, "publish_failed");
 	sql(f, "UPDATE node_platform SET disk_image_publication_status = 'published',"
 	       " disk_image_publication_error = NULL");
 	tick(f);
@@ -213,6 +238,7 @@ signature_rejections_per_hour(void **state)
 	tick(f);
 	assert_int_equal(open_alerts(f, "signature_rejections", detail, sizeof(detail)), 1);
 	assert_string_equal(detail, "webhook ci: 3 deliveries with a bad signature in the last hour");
+	stays_one(f, "signature_rejections");
 	dk_clock_advance(3600);
 	tick(f);
 	assert_int_equal(open_alerts(f, "signature_rejections", NULL, 0), 0);
@@ -250,25 +276,78 @@ stuck_rows_are_retired_after_the_grace(void **state)
 {
 	struct fx *f = *state;
 	dk_publication *failed = su_publication(f->s, f->p, "f1", DK_PUB_FAILED);
+	dk_publication *verifying = su_publication(f->s, f->p, "v1", DK_PUB_VERIFYING);
 	dk_publication *queued = su_publication(f->s, f->p, "q1", DK_PUB_QUEUED);
-	dk_publication *p;
+	dk_publication *awaiting = su_publication(f->s, f->p, "a1", DK_PUB_AWAITING_UPLOAD);
 	dk_agent_report r;
 
 	dk_clock_advance(6 * 86400);
 	r = tick(f);
 	assert_int_equal(r.stuck_retired, 0);
+	assert_int_equal(su_status(f->s, f->a->id, failed->id), DK_PUB_FAILED);
 	dk_clock_advance(2 * 86400);
 	r = tick(f);
-	assert_int_equal(r.stuck_retired, 1);
-	assert_int_equal(dk_store_publication_get(f->s, &p, f->a->id, failed->id), 0);
-	assert_int_equal(p->status, DK_PUB_RETIRED);
-	dk_publication_free(p);
-	/* queued is left alone: it may still be waiting for its upload */
-	assert_int_equal(dk_store_publication_get(f->s, &p, f->a->id, queued->id), 0);
-	assert_int_equal(p->status, DK_PUB_QUEUED);
-	dk_publication_free(p);
+	assert_int_equal(r.stuck_retired, 2);
+	assert_int_equal(su_status(f->s, f->a->id, failed->id), DK_PUB_RETIRED);
+	assert_int_equal(su_status(f->s, f->a->id, verifying->id), DK_PUB_RETIRED);
+	/* queued and awaiting_upload are left alone: they may still be waiting for their bytes */
+	assert_int_equal(su_status(f->s, f->a->id, queued->id), DK_PUB_QUEUED);
+	assert_int_equal(su_status(f->s, f->a->id, awaiting->id), DK_PUB_AWAITING_UPLOAD);
 	dk_publication_free(failed);
+	dk_publication_free(verifying);
 	dk_publication_free(queued);
+	dk_publication_free(awaiting);
+}
+
+static size_t
+daily_events(struct fx *f)
+{
+	return (size_t)su_sql_int(f->path, "SELECT count(*) FROM event"
+				  " WHERE kind = 'system.disk_image_retention_daily'");
+}
+
+/*
+ * The tick runs the retention sweep once a day: when the account has had none since the
+ * latest 03:30 UTC. NOW is 08:00 UTC, so the first tick is due at once.
+ */
+static void
+daily_retention_sweep_after_0330(void **state)
+{
+	struct fx *f = *state;
+	dk_publication *old = su_publication(f->s, f->p, "o1", DK_PUB_PUBLISHED), *newer;
+	int64_t next_0330 = NOW + 19 * 3600 + 30 * 60;
+	dk_agent_report r;
+
+	dk_clock_advance(60);
+	newer = su_publication(f->s, f->p, "n1", DK_PUB_PUBLISHED);
+	assert_int_equal(dk_store_platform_set_default(f->s, f->a->id, f->p->id, newer->id, "r@d"), 0);
+	sql(f, "UPDATE node_platform SET disk_image_retention_count = 1");
+	r = tick(f);
+	assert_int_equal(r.swept, 1);
+	assert_int_equal(r.retired, 1);
+	assert_int_equal(su_status(f->s, f->a->id, old->id), DK_PUB_RETIRED);
+	assert_int_equal(su_status(f->s, f->a->id, newer->id), DK_PUB_PUBLISHED);
+	assert_int_equal(daily_events(f), 1);
+	/* Later the same day, and up to a second before the next 03:30: no second sweep. */
+	r = tick(f);
+	assert_int_equal(r.swept, 0);
+	dk_clock_set(next_0330 - 1);
+	r = tick(f);
+	assert_int_equal(r.swept, 0);
+	assert_int_equal(daily_events(f), 1);
+	/* 03:30: due again; 8 days on, the retired row is purged by the daily sweep. */
+	dk_clock_set(next_0330);
+	r = tick(f);
+	assert_int_equal(r.swept, 1);
+	assert_int_equal(r.purged, 0);
+	assert_int_equal(daily_events(f), 2);
+	dk_clock_set(next_0330 + 8 * 86400);
+	r = tick(f);
+	assert_int_equal(r.swept, 1);
+	assert_int_equal(r.purged, 1);
+	assert_int_equal(su_status(f->s, f->a->id, old->id), DK_PUB_PURGED);
+	dk_publication_free(old);
+	dk_publication_free(newer);
 }
 
 int
@@ -282,6 +361,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(signature_rejections_per_hour, setup, teardown),
 		cmocka_unit_test_setup_teardown(acked_alerts_stay_quiet_then_resolve, setup, teardown),
 		cmocka_unit_test_setup_teardown(stuck_rows_are_retired_after_the_grace, setup, teardown),
+		cmocka_unit_test_setup_teardown(daily_retention_sweep_after_0330, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("agent", tests, NULL, NULL);
 }

@@ -443,6 +443,17 @@ approvals_expire_after_twelve_hours(void **state)
 	dk_approval_list_free(l);
 	assert_int_equal(dk_approval_approve(f->s, f->acct->id, approval, "bob"), DK_ESTATE);
 	assert_non_null(strstr(dk_error_last()->message, "is expired, not pending"));
+	/* The expiry is a decision too: one event naming the approval. */
+	{
+		dk_event_list *ev;
+		dk_event_filter ef = { .account_id = f->acct->id, .kind_prefix = "system.approval_expired" };
+
+		assert_int_equal(dk_store_event_list(f->s, &ev, &ef), 0);
+		assert_int_equal(ev->count, 1);
+		assert_non_null(strstr(ev->items[0].payload, approval));
+		assert_non_null(strstr(ev->items[0].payload, "\"category\":\"promote\""));
+		dk_event_list_free(ev);
+	}
 	free(approval);
 }
 

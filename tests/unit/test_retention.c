@@ -1,9 +1,10 @@
 /* Retention over a real store; the registry delete is a recording callback here (the
- * end-to-end test against the real registry lives with the OCI client). */
+ * same cases against the real registry: tests/integration/test_retention_registry.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "storeutil.h"
 #include "testutil.h"
 #include "diskops/account.h"
 #include "diskops/clock.h"
@@ -183,6 +184,28 @@ default_survives_when_old(void **state)
 	dk_retention_report_clear(&r);
 }
 
+/*
+ * A count below 1 (a row written before the 1..50 check, or by hand) keeps one image: with
+ * no default to count, the newest published row stays instead of everything retiring.
+ */
+static void
+count_below_one_keeps_one(void **state)
+{
+	struct fx *f = *state;
+	dk_retention_report r;
+
+	assert_int_equal(su_sql_exec(f->path, "PRAGMA ignore_check_constraints = ON;"
+				     " UPDATE node_platform SET disk_image_retention_count = 0,"
+				     " default_publication_id = NULL, disk_image_oci_ref = NULL"), 0);
+	assert_int_equal(su_sql_int(f->path, "SELECT disk_image_retention_count FROM node_platform"), 0);
+	r = sweep(f, false);
+	assert_int_equal(r.retired, 3);
+	assert_int_equal(status_of(f, 3), DK_PUB_PUBLISHED);
+	assert_int_equal(status_of(f, 2), DK_PUB_RETIRED);
+	assert_int_equal(status_of(f, 0), DK_PUB_RETIRED);
+	dk_retention_report_clear(&r);
+}
+
 static void
 grace_boundary(void **state)
 {
@@ -347,6 +370,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(keeps_n_with_the_default_counted, setup, teardown),
 		cmocka_unit_test_setup_teardown(default_survives_when_old, setup, teardown),
+		cmocka_unit_test_setup_teardown(count_below_one_keeps_one, setup, teardown),
 		cmocka_unit_test_setup_teardown(grace_boundary, setup, teardown),
 		cmocka_unit_test_setup_teardown(registry_failure_leaves_that_row_retired, setup, teardown),
 		cmocka_unit_test_setup_teardown(shared_digest_is_never_deleted, setup, teardown),

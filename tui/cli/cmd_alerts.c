@@ -149,13 +149,19 @@ cmd_agent_tick(struct cli *c, int argc, char **argv)
 	if ((rc = cli_store(c)) < 0 || (rc = dk_agent_tick(c->store, c->cfg, &r)) < 0)
 		return rc;
 	if (c->json)
-		cli_print_json(json_pack("{s:i, s:i, s:i, s:i, s:i}", "alerts_opened", r.opened,
-					 "alerts_still_open", r.refreshed, "alerts_resolved", r.resolved,
-					 "approvals_expired", r.approvals_expired,
-					 "stuck_retired", r.stuck_retired));
-	else
+		cli_print_json(json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i}", "alerts_opened",
+					 r.opened, "alerts_still_open", r.refreshed, "alerts_resolved",
+					 r.resolved, "approvals_expired", r.approvals_expired,
+					 "stuck_retired", r.stuck_retired, "daily_sweeps", r.swept,
+					 "sweep_retired", r.retired, "sweep_purged", r.purged,
+					 "sweep_errors", r.sweep_errors));
+	else {
 		printf("alerts: %d opened, %d still open, %d resolved; approvals expired: %d; "
 		       "stuck publications retired: %d\n", r.opened, r.refreshed, r.resolved,
 		       r.approvals_expired, r.stuck_retired);
+		if (r.swept)
+			printf("daily retention sweep (%d account%s): %d retired, %d purged, %d errors\n",
+			       r.swept, r.swept == 1 ? "" : "s", r.retired, r.purged, r.sweep_errors);
+	}
 	return 0;
 }
