@@ -128,10 +128,7 @@ publish(dk_store *store, const dk_publication *p, const dk_platform *plat,
 	    (rc = dk_store_publication_transition(store, p->account_id, p->id, DK_PUB_PUBLISHED,
 						  NULL)) < 0 ||
 	    (rc = dk_store_platform_set_default(store, p->account_id, p->node_platform_id, p->id,
-						pinned)) < 0 ||
-	    (prior && strcmp(prior, p->id) != 0 &&
-	     (rc = dk_store_publication_transition(store, p->account_id, prior, DK_PUB_RETIRED,
-						   NULL)) < 0)) {
+						pinned)) < 0) {
 		dk_store_rollback(store);
 		goto done;
 	}
@@ -142,7 +139,8 @@ done:
 	return rc;
 }
 
-/* After a publish: retention for this platform; its failures never undo the publish. */
+/* After a publish: retention for this platform — the previous default stays published
+ * until keep-N retires it (DESIGN §5); the sweep's failures never undo the publish. */
 static void
 sweep(dk_store *store, const dk_publication *p, const dk_config *cfg, const char *actor)
 {

@@ -297,7 +297,9 @@ test_publishes_key_signed_boot_set(void **state)
 	assert_string_equal(after->disk_image_oci_ref, pinned);
 	assert_string_equal(after->publication_status, "published");
 	assert_int_equal(dk_store_publication_get(F->store, &old_after, F->acct->id, old->id), 0);
-	assert_int_equal(old_after->status, DK_PUB_RETIRED);
+	/* The previous default stays published: keep-N (3 here) decides when it retires. */
+	assert_int_equal(old_after->status, DK_PUB_PUBLISHED);
+	assert_false(old_after->is_default);
 	assert_int_equal(count_events("system.disk_image_published", pub->id), 1);
 	dk_process_result_clear(&r);
 

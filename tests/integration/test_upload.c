@@ -237,7 +237,8 @@ test_upload_boot_set_publishes_and_moves_default(void **state)
 	assert_string_equal(jstr(plat, "disk_image_publication_status"), "published");
 	assert_string_equal(jstr(plat, "default_git_sha"), "2222bbbb");
 	old = JSON(F->e, "publication", "show", jstr(first, "publication_id"), "--json");
-	assert_string_equal(jstr(old, "status"), "retired");
+	/* Still published (keep-N retires it later), no longer the default. */
+	assert_string_equal(jstr(old, "status"), "published");
 
 	/* What is in the registry: the layout ingest reads, the files' exact bytes. */
 	assert_int_equal(dk_oci_manifest_get(&m, c, "acct/disk-images/edge", "build-2"), 0);
