@@ -5,7 +5,7 @@ set -eu
 PKGS="pkg-config gcc make libncurses-dev libcurl4-openssl-dev libjansson-dev libsqlite3-dev
 libssl-dev libgit2-dev libcmocka-dev libmicrohttpd-dev libjwt-dev libinih-dev libpcre2-dev
 sqlite3 tmux curl openssl ca-certificates xxd clang docker-registry apache2-utils
-busybox-static cpio git"
+busybox-static cpio git erofs-utils"
 # Bench-only packages come from the bench target (BENCH_PACKAGES), never from `make test`.
 PKGS="$PKGS ${BENCH_PACKAGES:-}"
 missing=""

@@ -45,14 +45,14 @@ typedef struct conn_state {
 	char *uri;              /* raw, with the query */
 	int started;
 	unsigned char *body;
-	size_t len;
+	size_t len, cap;
 } conn_state;
 
 typedef struct upstream_resp {
 	long status;
 	struct MHD_Response *r;         /* headers collected here first */
 	unsigned char *body;
-	size_t len;
+	size_t len, cap;
 	const char *proxy_base, *upstream;
 	int relative;
 } upstream_resp;
@@ -130,16 +130,33 @@ up_header(char *buf, size_t size, size_t n, void *userdata)
 	return len;
 }
 
+/* Room for `more` bytes, doubling: a 16 MiB body in 4 KiB pieces stays linear (ASan's
+ * realloc always copies). */
+static int
+reserve(unsigned char **buf, size_t *cap, size_t len, size_t more)
+{
+	size_t want = *cap ? *cap : 65536;
+	unsigned char *nb;
+
+	if (len + more <= *cap)
+		return 0;
+	while (want < len + more)
+		want *= 2;
+	if (!(nb = realloc(*buf, want)))
+		return -1;
+	*buf = nb;
+	*cap = want;
+	return 0;
+}
+
 static size_t
 up_body(char *data, size_t size, size_t n, void *userdata)
 {
 	upstream_resp *u = userdata;
 	size_t len = size * n;
-	unsigned char *nb = realloc(u->body, u->len + len);
 
-	if (!nb)
+	if (reserve(&u->body, &u->cap, u->len, len) < 0)
 		return 0;
-	u->body = nb;
 	memcpy(u->body + u->len, data, len);
 	u->len += len;
 	return len;
@@ -233,11 +250,8 @@ proxy_handler(void *cls, struct MHD_Connection *conn, const char *url, const cha
 		return MHD_YES;
 	}
 	if (*data_size) {
-		unsigned char *nb = realloc(s->body, s->len + *data_size);
-
-		if (!nb)
+		if (reserve(&s->body, &s->cap, s->len, *data_size) < 0)
 			return MHD_NO;
-		s->body = nb;
 		memcpy(s->body + s->len, data, *data_size);
 		s->len += *data_size;
 		*data_size = 0;

@@ -44,6 +44,29 @@
 	  "show one publication (an id prefix of 8+ characters is enough)", "") \
 	X(publication_process, "publication", "process", cmd_publication_process, "ID", \
 	  "run a publication's ingest now, without the daemon", "") \
+	X(ingest, "ingest", NULL, cmd_ingest, "--platform P OCI-REF [--git-sha S]", \
+	  "ingest an artifact from a registry now, without a webhook (verify, publish)", \
+	  "  --platform NAME|ID  the platform it is for (its trust policy decides)\n" \
+	  "  --git-sha S         the build's key: the same git sha again is idempotent\n" \
+	  "                      (default: the manifest's org.opencontainers.image.revision\n" \
+	  "                      annotation, else the manifest digest sha256:...)\n" \
+	  "Exit 0 published (or published already), 4 verification failed, 3 reference or\n" \
+	  "platform not found, 6 the git sha is published with another artifact or retired.\n") \
+	X(upload, "upload", NULL, cmd_upload, \
+	  "--platform P (--kernel F --initramfs F --rootfs F | --image F.img) --repo REGISTRY/REPO " \
+	  "--tag T --key KEY [--git-sha S] [--no-ingest]", \
+	  "push local files as a signed OCI artifact, then ingest it (air-gapped sites)", \
+	  "  --platform NAME|ID     the platform to publish on (not needed with --no-ingest)\n" \
+	  "  --kernel/--initramfs/--rootfs F  a boot set (all three), or\n" \
+	  "  --image F.img          one raw disk image\n" \
+	  "  --repo REGISTRY/REPO   where to push, e.g. registry.lan:5000/acct/disk-images/edge\n" \
+	  "  --tag T                the tag to push under\n" \
+	  "  --key KEY              PEM private key (diskops keygen); the platform must trust\n" \
+	  "                         KEY.pub (platform set --trusted-key)\n" \
+	  "  --git-sha S            the build's git sha (manifest annotation\n" \
+	  "                         org.opencontainers.image.revision; default the digest)\n" \
+	  "  --no-ingest            push and sign only; print the pinned REGISTRY/REPO@sha256:...\n" \
+	  "Every file and the key are checked before anything is pushed (exit 2 naming it).\n") \
 	X(webhook_create, "webhook", "create", cmd_webhook_create, "--label LABEL", \
 	  "create a build webhook; prints its URL and secret (shown once)", \
 	  "  --label LABEL  a name for the webhook, unique in the account (ignoring case)\n") \
