@@ -70,6 +70,8 @@ static const struct key_def keys[] = {
 	INT("serve", "workers", workers, 2, 1, 64),
 	STR("gitea", "url", gitea_url, NULL, NULL),
 	SECRET("gitea", "token", gitea_token),
+	STR("gitea", "author", git_author, NULL, NULL),
+	STR("gitea", "ssh_key", git_ssh_key, NULL, NULL),
 	STR("registry", "host", registry_host, NULL, NULL),
 	STR("registry", "username", registry_username, NULL, NULL),
 	SECRET("registry", "password", registry_password),

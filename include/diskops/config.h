@@ -37,6 +37,8 @@ typedef struct dk_config {
 	/* [gitea] */
 	char *gitea_url;
 	char *gitea_token;          /* secret */
+	char *git_author;           /* "Name <email>" of build-repo commits; default the Unix user */
+	char *git_ssh_key;          /* private key for ssh:// clone URLs; default the ssh-agent */
 
 	/* [registry] */
 	char *registry_host;

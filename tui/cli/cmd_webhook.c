@@ -2,6 +2,8 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cli_gitea.h"
+#include "diskops/bootstrap.h"
 #include "diskops/clock.h"
 #include "diskops/error.h"
 #include "diskops/log.h"
@@ -9,7 +11,7 @@
 #include "diskops/valid.h"
 #include "diskops/webhook.h"
 
-enum { OPT_LABEL = CLI_OPT__COMMAND, OPT_WEBHOOK, OPT_LIMIT };
+enum { OPT_LABEL = CLI_OPT__COMMAND, OPT_WEBHOOK, OPT_LIMIT, OPT_SET_GITEA, OPT_API_BASE };
 
 #define CREATE_NOTE "Save this secret + URL now — the secret is not recoverable. " \
 		    "To get a new one, rotate."
@@ -18,6 +20,8 @@ enum { OPT_LABEL = CLI_OPT__COMMAND, OPT_WEBHOOK, OPT_LIMIT };
 struct args {
 	const char *label;
 	const char *webhook;
+	const char *gitea_repo;         /* --set-gitea-secrets OWNER/REPO */
+	const char *api_base;
 	int limit;
 };
 
@@ -30,6 +34,8 @@ option(struct cli *c, int opt, const char *arg, void *ctx)
 	switch (opt) {
 	case OPT_LABEL: a->label = arg; break;
 	case OPT_WEBHOOK: a->webhook = arg; break;
+	case OPT_SET_GITEA: a->gitea_repo = arg; break;
+	case OPT_API_BASE: a->api_base = arg; break;
 	case OPT_LIMIT: return dk_parse_int(&a->limit, "limit", arg, 1, 1000);
 	}
 	return 0;
@@ -38,9 +44,9 @@ option(struct cli *c, int opt, const char *arg, void *ctx)
 /* The one time a secret reaches a terminal; it is written straight to stdout. */
 static void
 show_secret(struct cli *c, const dk_webhook *w, const char *secret, const char *done,
-	    const char *note)
+	    const char *note, const dk_bootstrap_result *gitea, const char *base)
 {
-	char *url = dk_webhook_url(c->cfg->public_url, w->id);
+	char *url = dk_webhook_url(base ? base : c->cfg->public_url, w->id);
 
 	if (c->json) {
 		json_t *o = json_object();
@@ -49,12 +55,26 @@ show_secret(struct cli *c, const dk_webhook *w, const char *secret, const char *
 		json_object_set_new(o, "secret_plaintext", json_string(secret));
 		json_object_set_new(o, "webhook_url", dk_json_str(url));
 		json_object_set_new(o, "note", json_string(note));
+		if (gitea) {
+			json_t *set = json_object();
+
+			for (size_t i = 0; i < gitea->nsteps; i++) {
+				if (strncmp(gitea->steps[i].name, "secret ", 7) == 0)
+					json_object_set_new(set, gitea->steps[i].name + 7,
+							    json_string(gitea->steps[i].status));
+			}
+			json_object_set_new(o, "gitea_secrets_set", set);
+		}
 		cli_print_json(o);
 	} else {
 		printf("webhook %s %s\n\n", w->label, done);
 		cli_kv(stdout, "id", w->id);
 		cli_kv(stdout, "url", url);
 		cli_kv(stdout, "secret", secret);
+		for (size_t i = 0; gitea && i < gitea->nsteps; i++) {
+			if (strncmp(gitea->steps[i].name, "secret ", 7) == 0)
+				printf("gitea %s: %s\n", gitea->steps[i].name, gitea->steps[i].status);
+		}
 		printf("\n%s\n", note);
 	}
 	free(url);
@@ -64,12 +84,18 @@ int
 cmd_webhook_create(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "label", required_argument, NULL, OPT_LABEL }, CLI_COMMON_OPTIONS
+		{ "label", required_argument, NULL, OPT_LABEL },
+		{ "set-gitea-secrets", required_argument, NULL, OPT_SET_GITEA },
+		{ "api-base", required_argument, NULL, OPT_API_BASE },
+		CLI_COMMON_OPTIONS
 	};
 	struct args a = { 0 };
+	dk_bootstrap_result gitea = { 0 };
 	dk_secret_box *box = NULL;
 	dk_webhook *w = NULL;
-	char *secret = NULL;
+	dk_gitea *g = NULL;
+	char *secret = NULL, *owner = NULL, *repo = NULL, *url = NULL;
+	const char *base;
 	int rc;
 
 	if ((rc = cli_parse(c, argc, argv, opts, option, &a)) != 0)
@@ -78,12 +104,41 @@ cmd_webhook_create(struct cli *c, int argc, char **argv)
 		a.label = argv[optind];
 	else if (argc - optind != 0 || !a.label)
 		return cli_usage_error(c, "give the webhook's --label");
-	if ((rc = cli_account(c)) < 0 || (rc = cli_secret_box(c, &box)) < 0 ||
-	    (rc = dk_webhook_create(c->store, box, &w, &secret, c->account->id, a.label,
+	if (a.gitea_repo && dk_gitea_split_repo(&owner, &repo, a.gitea_repo) < 0)
+		return cli_usage_error(c, "%s", dk_error_last()->message);
+	base = a.api_base ? a.api_base : c->cfg->public_url;
+	if ((rc = cli_account(c)) < 0 || (rc = cli_secret_box(c, &box)) < 0)
+		goto done;
+	/* Gitea first: a webhook whose secret could not be delivered is not created. */
+	if (owner && ((rc = cli_gitea_open(c, &g)) < 0 ||
+		      (rc = dk_bootstrap_check(&gitea, g, owner, repo)) < 0))
+		goto done;
+	if ((rc = dk_webhook_create(c->store, box, &w, &secret, c->account->id, a.label,
 				    cli_actor())) < 0)
 		goto done;
-	show_secret(c, w, secret, "created", CREATE_NOTE);
+	if (owner) {
+		if (!(url = dk_webhook_url(base, w->id))) {
+			rc = dk_error_set(DK_ENOMEM, "out of memory");
+			goto done;
+		}
+		rc = dk_bootstrap_set_secrets(&gitea, g, owner, repo, url, secret, NULL, base);
+	}
+	show_secret(c, w, secret, "created", CREATE_NOTE, owner ? &gitea : NULL, base);
+	if (rc < 0)
+		dk_error_prefix("webhook %s created, but setting the Gitea secrets of %s/%s failed",
+				w->label, owner, repo);
 done:
+	for (size_t i = 0; i < gitea.nsteps; i++) {
+		free(gitea.steps[i].name);
+		free(gitea.steps[i].status);
+		free(gitea.steps[i].detail);
+	}
+	free(gitea.steps);
+	free(gitea.login);
+	free(owner);
+	free(repo);
+	free(url);
+	dk_gitea_free(g);
 	if (secret) {
 		explicit_bzero(secret, strlen(secret));
 		free(secret);
@@ -117,7 +172,7 @@ cmd_webhook_rotate(struct cli *c, int argc, char **argv)
 	    (rc = dk_webhook_rotate(c->store, box, &w, &secret, c->account->id, argv[optind],
 				    cli_actor())) < 0)
 		goto done;
-	show_secret(c, w, secret, "rotated", ROTATE_NOTE);
+	show_secret(c, w, secret, "rotated", ROTATE_NOTE, NULL, NULL);
 done:
 	if (secret) {
 		explicit_bzero(secret, strlen(secret));

@@ -67,9 +67,16 @@
 	  "                         org.opencontainers.image.revision; default the digest)\n" \
 	  "  --no-ingest            push and sign only; print the pinned REGISTRY/REPO@sha256:...\n" \
 	  "Every file and the key are checked before anything is pushed (exit 2 naming it).\n") \
-	X(webhook_create, "webhook", "create", cmd_webhook_create, "--label LABEL", \
+	X(webhook_create, "webhook", "create", cmd_webhook_create, \
+	  "--label LABEL [--set-gitea-secrets OWNER/REPO]", \
 	  "create a build webhook; prints its URL and secret (shown once)", \
-	  "  --label LABEL  a name for the webhook, unique in the account (ignoring case)\n") \
+	  "  --label LABEL                  a name for the webhook, unique in the account\n" \
+	  "                                 (ignoring case)\n" \
+	  "  --set-gitea-secrets OWNER/REPO also set POWERNODE_DISK_IMAGE_WEBHOOK_URL, _SECRET\n" \
+	  "                                 and POWERNODE_API_BASE as that repo's Actions\n" \
+	  "                                 secrets (checked first: nothing is created when\n" \
+	  "                                 Gitea refuses)\n" \
+	  "  --api-base URL                 POWERNODE_API_BASE (default [serve] public_url)\n") \
 	X(webhook_rotate, "webhook", "rotate", cmd_webhook_rotate, "ID|LABEL", \
 	  "new secret for a webhook (shown once); the old one stops working", "") \
 	X(webhook_revoke, "webhook", "revoke", cmd_webhook_revoke, "ID|LABEL", \
@@ -173,7 +180,45 @@
 	  "  --prefix KIND  only kinds starting with KIND (e.g. system.disk_image)\n" \
 	  "  --limit N      at most N events (default 50, up to 1000)\n" \
 	  "  --since AGE    only events newer than AGE (30m, 12h, 7d)\n") \
-	CLI_GITEA_COMMANDS(X)
+	CLI_GITEA_COMMANDS(X) \
+	CLI_GITOPS_COMMANDS(X)
+
+/* The build repo: bootstrap (core/bootstrap.c) and git (core/gitops.c). */
+#define CLI_GITOPS_COMMANDS(X) \
+	X(bootstrap, "bootstrap", NULL, cmd_bootstrap, \
+	  "--owner O --repo R --label L [--api-base URL] [--read-token] [--commit-workflow] " \
+	  "[--force]", \
+	  "make a Gitea repo ready to build disk images: webhook, CI worker, secrets, runner", \
+	  "  --owner O           the repo's owner (user or org); the repo is created when\n" \
+	  "                      missing\n" \
+	  "  --repo R            the repo's name\n" \
+	  "  --label L           the webhook and CI worker to create or rotate (idempotent)\n" \
+	  "  --api-base URL      POWERNODE_API_BASE and the webhook URL's base\n" \
+	  "                      (default [serve] public_url)\n" \
+	  "  --platform P        also: P's build repo, variables POWERNODE_PLATFORM/_ARCH,\n" \
+	  "                      the template's default platform\n" \
+	  "  --read-token        mint PLATFORM_READ_TOKEN (read:repository, read:user); Gitea\n" \
+	  "                      wants the password: DISKOPS_GITEA_PASSWORD or stdin\n" \
+	  "  --commit-workflow   commit .gitea/workflows/build-disk-image.yml and build.sh\n" \
+	  "                      (libgit2 push) where absent\n" \
+	  "  --force             with --commit-workflow: rewrite them from the template\n" \
+	  "  --author \"N <E>\"    commit author (default [gitea] author, else the Unix user)\n" \
+	  "  --clone-url URL     clone over this URL (ssh://, file://) instead of Gitea's HTTPS\n" \
+	  "  --runner-labels L   runner labels (default disk-image-builder,ARCH)\n" \
+	  "  --yes               required without a terminal (secrets are created or rotated)\n" \
+	  "Checks the Gitea token, the repo and the owner's rights before rotating anything.\n" \
+	  "Prints one line per step (ok, created, rotated, skipped, error: ...); exit 1 when\n" \
+	  "a step failed. Secrets are shown once.\n") \
+	X(trigger, "trigger", NULL, cmd_trigger, \
+	  "--platform P|--repo O/R --tag system-disk-image/vX.Y.Z [--target SHA]", \
+	  "start a build by pushing a tag (the workflow's push trigger)", \
+	  CLI_GITEA_REPO_HELP \
+	  "  --tag T             system-disk-image/vX.Y.Z[-pre]; never moved once pushed\n" \
+	  "  --target SHA        the commit to tag (default: the branch tip)\n" \
+	  "  --message TEXT      the tag's message (default: the tag)\n" \
+	  "  --author \"N <E>\"    tagger (default [gitea] author, else the Unix user)\n" \
+	  "  --clone-url URL     clone over this URL (ssh://, file://) instead of Gitea's HTTPS\n" \
+	  "The clone lives in STATE_DIR/gitops/OWNER/REPO and follows the remote.\n")
 
 /* Gitea Actions (tui/cli/cmd_runs.c, cmd_logs.c, cmd_secret.c); [gitea] url and token. */
 #define CLI_GITEA_COMMANDS(X) \

@@ -1,0 +1,915 @@
+/* The build repo over libgit2: a state-dir clone that mirrors one remote branch. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <git2.h>
+#include <openssl/crypto.h>
+
+#include "diskops/clock.h"
+#include "diskops/error.h"
+#include "diskops/gitops.h"
+
+#define LOG_MAX 500
+
+struct dk_gitops {
+	git_repository *repo;
+	char *dir, *url, *shown_url, *branch;
+	char head[41];
+	char *username, *token, *ssh_key;               /* wiped on free */
+	int userpass_tries, ssh_tries;
+	bool auth_refused;
+	char *rejected;                                 /* a ref the remote refused, and why */
+};
+
+/* The URL without user info, for messages: https://user:secret@host/x -> https://host/x. */
+static char *
+shown(const char *url)
+{
+	const char *scheme = strstr(url, "://"), *at, *host;
+	char *out;
+
+	if (!scheme)
+		return strdup(url);
+	host = scheme + 3;
+	at = strchr(host, '@');
+	if (!at || (strchr(host, '/') && strchr(host, '/') < at))
+		return strdup(url);
+	if (asprintf(&out, "%.*s%s", (int)(host - url), url, at + 1) < 0)
+		return NULL;
+	return out;
+}
+
+/* libgit2's error as ours, named for what was being done. */
+static int
+fail(dk_gitops *g, int grc, const char *what)
+{
+	const git_error *e = git_error_last();
+	const char *msg = e && e->message ? e->message : "unknown error";
+	const char *url = g && g->shown_url ? g->shown_url : "the remote";
+
+	if (grc == GIT_EAUTH || (g && g->auth_refused) || strstr(msg, "401") ||
+	    strstr(msg, "authentication") || strstr(msg, "Authentication"))
+		return dk_error_set(DK_EAUTH, "%s: %s refused the credentials (%s): check the Gitea "
+				    "token (or the SSH key) and that its user may read and write "
+				    "the repository", what, url, msg);
+	if (grc == GIT_ENONFASTFORWARD)
+		return dk_error_set(DK_ECONFLICT, "%s: push to %s rejected (non-fast-forward): "
+				    "branch %s on the remote has commits this clone does not; "
+				    "nothing was forced — run the command again to start from the "
+				    "remote's tip", what, url, g ? g->branch : "?");
+	if (grc == GIT_ENOTFOUND || strstr(msg, "404"))
+		return dk_error_set(DK_ENOTFOUND, "%s: %s: %s", what, url, msg);
+	if (e && (e->klass == GIT_ERROR_NET || e->klass == GIT_ERROR_SSH ||
+		  e->klass == GIT_ERROR_HTTP || e->klass == GIT_ERROR_SSL || e->klass == GIT_ERROR_OS))
+		return dk_error_set(DK_EIO, "%s: cannot reach %s: %s", what, url, msg);
+	return dk_error_set(DK_ERROR, "%s: %s", what, msg);
+}
+
+static int
+credentials(git_credential **out, const char *url, const char *user_from_url,
+	    unsigned int allowed, void *payload)
+{
+	dk_gitops *g = payload;
+
+	(void)url;
+	if ((allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) && g->token && *g->token) {
+		/* Asked again: the first answer was refused. */
+		if (g->userpass_tries++ > 0) {
+			g->auth_refused = true;
+			return GIT_EAUTH;
+		}
+		return git_credential_userpass_plaintext_new(out, g->username && *g->username ?
+							     g->username : "diskops", g->token);
+	}
+	if (allowed & GIT_CREDENTIAL_SSH_KEY) {
+		const char *user = user_from_url && *user_from_url ? user_from_url : "git";
+
+		if (g->ssh_tries++ > 0) {
+			g->auth_refused = true;
+			return GIT_EAUTH;
+		}
+		if (g->ssh_key && *g->ssh_key)
+			return git_credential_ssh_key_new(out, user, NULL, g->ssh_key, NULL);
+		return git_credential_ssh_key_from_agent(out, user);
+	}
+	if (allowed & GIT_CREDENTIAL_USERNAME)
+		return git_credential_username_new(out, user_from_url && *user_from_url ?
+						   user_from_url : "git");
+	g->auth_refused = (allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) != 0;
+	return GIT_PASSTHROUGH;
+}
+
+static void
+callbacks_init(dk_gitops *g, git_remote_callbacks *cb)
+{
+	git_remote_init_callbacks(cb, GIT_REMOTE_CALLBACKS_VERSION);
+	cb->credentials = credentials;
+	cb->payload = g;
+	g->userpass_tries = g->ssh_tries = 0;
+	g->auth_refused = false;
+}
+
+static int
+mkdirs(const char *path)
+{
+	char *p = strdup(path);
+
+	if (!p)
+		return dk_error_set(DK_ENOMEM, "out of memory");
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0700) < 0 && errno != EEXIST) {
+			int err = errno;
+
+			free(p);
+			return dk_error_set(DK_EIO, "cannot create %s: %s", path, strerror(err));
+		}
+		*s = '/';
+	}
+	free(p);
+	if (mkdir(path, 0700) < 0 && errno != EEXIST)
+		return dk_error_set(DK_EIO, "cannot create %s: %s", path, strerror(errno));
+	return 0;
+}
+
+/*
+ * The remote is anonymous, built from the URL each time, and the URL is kept only as
+ * remote.origin.url: libgit2 1.5 leaks PCRE2 match data on every regexp miss, which
+ * named-remote lookups and creation do several times per call.
+ */
+static int
+origin(dk_gitops *g, git_remote **out, const char *what)
+{
+	git_remote_create_options o;
+	int rc;
+
+	/* url.<base>.insteadOf is not applied: its lookup is one of those regexps. */
+	git_remote_create_options_init(&o, GIT_REMOTE_CREATE_OPTIONS_VERSION);
+	o.repository = g->repo;
+	o.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+	rc = git_remote_create_with_opts(out, g->url, &o);
+	return rc < 0 ? fail(g, rc, what) : 0;
+}
+
+/* The repo at dir, or a new one whose origin is url. */
+static int
+open_or_init(dk_gitops *g)
+{
+	git_config *cfg = NULL, *snap = NULL;
+	const char *had = NULL;
+	int rc;
+
+	if (git_repository_open_ext(&g->repo, g->dir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) == 0) {
+		if ((rc = git_repository_config_snapshot(&snap, g->repo)) < 0)
+			return fail(g, rc, "build repo clone");
+		rc = git_config_get_string(&had, snap, "remote.origin.url") == 0 &&
+		     strcmp(had, g->url) == 0 ? 0 :
+		     dk_error_set(DK_EINVALID, "%s holds a clone of another repository; move it away "
+				  "or choose another state dir", g->dir);
+		git_config_free(snap);
+		return rc;
+	}
+	if ((rc = mkdirs(g->dir)) < 0)
+		return rc;
+	if ((rc = git_repository_init(&g->repo, g->dir, 0)) < 0 ||
+	    (rc = git_repository_config(&cfg, g->repo)) < 0 ||
+	    (rc = git_config_set_string(cfg, "remote.origin.url", g->url)) < 0)
+		rc = fail(g, rc, "build repo clone");
+	git_config_free(cfg);
+	return rc;
+}
+
+static int
+fetch(dk_gitops *g)
+{
+	static char *specs[] = { "+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*" };
+	git_strarray refspecs = { specs, 2 };
+	git_fetch_options opts;
+	git_remote *remote = NULL;
+	int rc;
+
+	git_fetch_options_init(&opts, GIT_FETCH_OPTIONS_VERSION);
+	callbacks_init(g, &opts.callbacks);
+	/* The remote is the truth: branches and tags it no longer has go here too. */
+	opts.prune = GIT_FETCH_PRUNE;
+	opts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+	if ((rc = origin(g, &remote, "fetch")) < 0)
+		return rc;
+	if ((rc = git_remote_fetch(remote, &refspecs, &opts, NULL)) < 0)
+		rc = fail(g, rc, "fetch");
+	git_remote_free(remote);
+	return rc;
+}
+
+/* No branch given: main, else the only branch the remote has. */
+static int
+pick_branch(dk_gitops *g)
+{
+	git_branch_iterator *it = NULL;
+	git_reference *ref;
+	git_branch_t type;
+	char *only = NULL;
+	int n = 0;
+	git_reference *probe = NULL;
+
+	if (git_reference_lookup(&probe, g->repo, "refs/remotes/origin/main") == 0) {
+		git_reference_free(probe);
+		g->branch = strdup("main");
+		return g->branch ? 0 : dk_error_set(DK_ENOMEM, "out of memory");
+	}
+	if (git_branch_iterator_new(&it, g->repo, GIT_BRANCH_REMOTE) == 0) {
+		while (git_branch_next(&ref, &type, it) == 0) {
+			const char *name = git_reference_shorthand(ref);
+
+			if (strncmp(name, "origin/", 7) == 0 && strcmp(name, "origin/HEAD") != 0) {
+				n++;
+				free(only);
+				only = strdup(name + 7);
+			}
+			git_reference_free(ref);
+		}
+		git_branch_iterator_free(it);
+	}
+	if (n == 1) {
+		g->branch = only;
+		return 0;
+	}
+	free(only);
+	g->branch = strdup("main");
+	return g->branch ? 0 : dk_error_set(DK_ENOMEM, "out of memory");
+}
+
+/* Local branch := remote branch; index and working tree as its tip. */
+static int
+sync_branch(dk_gitops *g)
+{
+	git_checkout_options co;
+	git_reference *remote_ref = NULL, *local = NULL;
+	git_object *tip = NULL;
+	char name[300], local_name[300];
+	int rc;
+
+	snprintf(name, sizeof(name), "refs/remotes/origin/%s", g->branch);
+	snprintf(local_name, sizeof(local_name), "refs/heads/%s", g->branch);
+	g->head[0] = '\0';
+	if (git_reference_lookup(&remote_ref, g->repo, name) < 0) {
+		/* An empty remote: the branch stays unborn until the first commit. */
+		if ((rc = git_repository_set_head(g->repo, local_name)) < 0)
+			return fail(g, rc, "build repo clone");
+		return 0;
+	}
+	git_checkout_options_init(&co, GIT_CHECKOUT_OPTIONS_VERSION);
+	co.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_REMOVE_UNTRACKED;
+	if ((rc = git_reference_peel(&tip, remote_ref, GIT_OBJECT_COMMIT)) < 0 ||
+	    (rc = git_reference_create(&local, g->repo, local_name, git_object_id(tip), 1,
+				       "diskops: follow the remote")) < 0 ||
+	    (rc = git_repository_set_head(g->repo, local_name)) < 0 ||
+	    (rc = git_reset(g->repo, tip, GIT_RESET_HARD, &co)) < 0) {
+		rc = fail(g, rc, "build repo clone");
+		goto done;
+	}
+	git_oid_tostr(g->head, sizeof(g->head), git_object_id(tip));
+done:
+	git_object_free(tip);
+	git_reference_free(local);
+	git_reference_free(remote_ref);
+	return rc;
+}
+
+int
+dk_gitops_open(dk_gitops **out, const char *dir, const dk_gitops_remote *remote)
+{
+	dk_gitops *g;
+	int rc;
+
+	*out = NULL;
+	if (!remote || !remote->url || !*remote->url)
+		return dk_error_set(DK_EINVALID, "no clone URL for the build repo");
+	if (!dir || !*dir)
+		return dk_error_set(DK_EINVALID, "no directory for the build repo clone");
+	git_libgit2_init();
+	if (!(g = calloc(1, sizeof(*g)))) {
+		git_libgit2_shutdown();
+		return dk_error_set(DK_ENOMEM, "out of memory");
+	}
+	g->dir = strdup(dir);
+	g->url = strdup(remote->url);
+	g->shown_url = shown(remote->url);
+	g->username = remote->username ? strdup(remote->username) : NULL;
+	g->token = remote->token ? strdup(remote->token) : NULL;
+	g->ssh_key = remote->ssh_key ? strdup(remote->ssh_key) : NULL;
+	if (!g->dir || !g->url || !g->shown_url || (remote->username && !g->username) ||
+	    (remote->token && !g->token) || (remote->ssh_key && !g->ssh_key)) {
+		rc = dk_error_set(DK_ENOMEM, "out of memory");
+		goto done;
+	}
+	if ((rc = open_or_init(g)) < 0 || (rc = fetch(g)) < 0)
+		goto done;
+	if (remote->branch && *remote->branch) {
+		if (!(g->branch = strdup(remote->branch))) {
+			rc = dk_error_set(DK_ENOMEM, "out of memory");
+			goto done;
+		}
+	} else if ((rc = pick_branch(g)) < 0) {
+		goto done;
+	}
+	rc = sync_branch(g);
+done:
+	if (rc < 0)
+		dk_gitops_free(g);
+	else
+		*out = g;
+	return rc;
+}
+
+void
+dk_gitops_free(dk_gitops *g)
+{
+	if (!g)
+		return;
+	git_repository_free(g->repo);
+	free(g->dir);
+	free(g->url);
+	free(g->shown_url);
+	free(g->branch);
+	free(g->rejected);
+	free(g->username);
+	free(g->ssh_key);
+	if (g->token) {
+		OPENSSL_cleanse(g->token, strlen(g->token));
+		free(g->token);
+	}
+	free(g);
+	git_libgit2_shutdown();
+}
+
+const char *
+dk_gitops_branch(const dk_gitops *g)
+{
+	return g->branch;
+}
+
+const char *
+dk_gitops_head(const dk_gitops *g)
+{
+	return g->head;
+}
+
+const char *
+dk_gitops_workdir(const dk_gitops *g)
+{
+	return g->dir;
+}
+
+char *
+dk_gitops_clone_dir(const char *state_dir, const char *owner, const char *repo)
+{
+	char *out;
+
+	if (asprintf(&out, "%s/gitops/%s/%s", state_dir, owner, repo) < 0)
+		return NULL;
+	return out;
+}
+
+/* --- the template --- */
+
+static int
+plain_word(const char *what, const char *s)
+{
+	if (!s)
+		return 0;
+	for (const char *p = s; *p; p++) {
+		if (!isalnum((unsigned char)*p) && !strchr("._-,", *p))
+			return dk_error_set(DK_EINVALID, "%s \"%s\": only letters, digits, '.', '_', "
+					    "'-' and ',' go into the workflow template", what, s);
+	}
+	return 0;
+}
+
+static int
+write_file(dk_gitops *g, git_index *index, const char *rel, const char *text, int mode,
+	   bool force, int *written)
+{
+	char *path = NULL, *dir = NULL, *slash;
+	struct stat st;
+	FILE *f;
+	int rc = 0;
+
+	if (asprintf(&path, "%s/%s", g->dir, rel) < 0)
+		return dk_error_set(DK_ENOMEM, "out of memory");
+	if (!force && stat(path, &st) == 0)
+		goto done;
+	if (!(dir = strdup(path))) {
+		rc = dk_error_set(DK_ENOMEM, "out of memory");
+		goto done;
+	}
+	if ((slash = strrchr(dir, '/')) && slash != dir) {
+		*slash = '\0';
+		if ((rc = mkdirs(dir)) < 0)
+			goto done;
+	}
+	if (!(f = fopen(path, "w"))) {
+		rc = dk_error_set(DK_EIO, "cannot write %s: %s", path, strerror(errno));
+		goto done;
+	}
+	if (fputs(text, f) == EOF || fclose(f) != 0) {
+		rc = dk_error_set(DK_EIO, "cannot write %s: %s", path, strerror(errno));
+		goto done;
+	}
+	if (chmod(path, (mode_t)mode) < 0) {
+		rc = dk_error_set(DK_EIO, "cannot chmod %s: %s", path, strerror(errno));
+		goto done;
+	}
+	if ((rc = git_index_add_bypath(index, rel)) < 0) {
+		rc = fail(g, rc, "stage the template");
+		goto done;
+	}
+	(*written)++;
+done:
+	free(path);
+	free(dir);
+	return rc;
+}
+
+int
+dk_gitops_write_template(dk_gitops *g, int *written, const dk_gitops_template *t, bool force)
+{
+	char *workflow = NULL, *script = NULL;
+	git_index *index = NULL;
+	int n = 0, rc;
+
+	if (written)
+		*written = 0;
+	if (t && ((rc = plain_word("platform", t->platform)) < 0 ||
+		  (rc = plain_word("arch", t->arch)) < 0 || (rc = plain_word("labels", t->labels)) < 0))
+		return rc;
+	workflow = dk_gitops_workflow_text(t);
+	script = dk_gitops_build_script_text(t);
+	if (!workflow || !script) {
+		rc = dk_error_set(DK_ENOMEM, "out of memory");
+		goto done;
+	}
+	if ((rc = git_repository_index(&index, g->repo)) < 0) {
+		rc = fail(g, rc, "stage the template");
+		goto done;
+	}
+	if ((rc = write_file(g, index, DK_GITOPS_WORKFLOW_PATH, workflow, 0644, force, &n)) < 0 ||
+	    (rc = write_file(g, index, DK_GITOPS_BUILD_SCRIPT, script, 0755, force, &n)) < 0)
+		goto done;
+	if ((rc = git_index_write(index)) < 0)
+		rc = fail(g, rc, "stage the template");
+	if (written)
+		*written = n;
+done:
+	git_index_free(index);
+	free(workflow);
+	free(script);
+	return rc;
+}
+
+/* --- authors --- */
+
+int
+dk_gitops_author_parse(dk_gitops_author *out, char *buf, size_t bufsize, const char *text)
+{
+	const char *lt, *gt;
+	size_t name_len;
+
+	memset(out, 0, sizeof(*out));
+	if (!text || !(lt = strchr(text, '<')) || !(gt = strchr(lt, '>')) || gt[1] != '\0' ||
+	    gt == lt + 1)
+		return dk_error_set(DK_EINVALID, "author \"%s\" is not \"Name <email>\"",
+				    text ? text : "");
+	name_len = (size_t)(lt - text);
+	while (name_len > 0 && text[name_len - 1] == ' ')
+		name_len--;
+	if (name_len == 0)
+		return dk_error_set(DK_EINVALID, "author \"%s\" has no name before <email>", text);
+	if (name_len + (size_t)(gt - lt) + 2 > bufsize)
+		return dk_error_set(DK_EINVALID, "author \"%s\" is too long", text);
+	for (const char *p = text; *p; p++) {
+		if ((unsigned char)*p < 0x20)
+			return dk_error_set(DK_EINVALID, "author must not contain control characters");
+	}
+	memcpy(buf, text, name_len);
+	buf[name_len] = '\0';
+	memcpy(buf + name_len + 1, lt + 1, (size_t)(gt - lt - 1));
+	buf[name_len + 1 + (size_t)(gt - lt - 1)] = '\0';
+	out->name = buf;
+	out->email = buf + name_len + 1;
+	return 0;
+}
+
+int
+dk_gitops_author_default(dk_gitops_author *out, char *buf, size_t bufsize,
+			 const char *configured)
+{
+	const char *user = getenv("USER");
+	char host[256] = "localhost", text[600];
+
+	if (configured && *configured)
+		return dk_gitops_author_parse(out, buf, bufsize, configured);
+	if (!user || !*user)
+		user = getenv("LOGNAME");
+	if (!user || !*user)
+		user = "diskops";
+	gethostname(host, sizeof(host) - 1);
+	host[sizeof(host) - 1] = '\0';
+	snprintf(text, sizeof(text), "%s <%s@%s>", user, user, host);
+	return dk_gitops_author_parse(out, buf, bufsize, text);
+}
+
+/* --- commit, push --- */
+
+static int
+signature(git_signature **out, const dk_gitops_author *a)
+{
+	if (!a || !a->name || !*a->name || !a->email || !*a->email)
+		return dk_error_set(DK_EINVALID, "a commit needs an author name and email");
+	if (git_signature_new(out, a->name, a->email, (git_time_t)dk_clock_now(), 0) < 0)
+		return dk_error_set(DK_EINVALID, "author \"%s <%s>\": %s", a->name, a->email,
+				    git_error_last() ? git_error_last()->message : "invalid");
+	return 0;
+}
+
+int
+dk_gitops_commit(dk_gitops *g, char *sha, const char *message, const dk_gitops_author *author)
+{
+	git_signature *sig = NULL;
+	git_index *index = NULL;
+	git_tree *tree = NULL;
+	git_commit *parent = NULL;
+	git_object *head = NULL;
+	git_oid tree_id, commit_id;
+	int rc;
+
+	if (sha)
+		sha[0] = '\0';
+	if ((rc = signature(&sig, author)) < 0)
+		return rc;
+	/* Forced: what another process staged in the same second has the same size. */
+	if ((rc = git_repository_index(&index, g->repo)) < 0 ||
+	    (rc = git_index_read(index, 1)) < 0 ||
+	    (rc = git_index_write_tree(&tree_id, index)) < 0 ||
+	    (rc = git_tree_lookup(&tree, g->repo, &tree_id)) < 0) {
+		rc = fail(g, rc, "commit");
+		goto done;
+	}
+	if (git_revparse_single(&head, g->repo, "HEAD^{commit}") == 0) {
+		parent = (git_commit *)head;
+		head = NULL;
+		if (git_oid_equal(git_commit_tree_id(parent), &tree_id))
+			goto done;              /* nothing changed */
+	}
+	if ((rc = git_commit_create(&commit_id, g->repo, "HEAD", sig, sig, NULL, message, tree,
+				    parent ? 1 : 0, (const git_commit **)&parent)) < 0) {
+		rc = fail(g, rc, "commit");
+		goto done;
+	}
+	git_oid_tostr(g->head, sizeof(g->head), &commit_id);
+	if (sha)
+		memcpy(sha, g->head, 41);
+done:
+	git_object_free(head);
+	git_commit_free(parent);
+	git_tree_free(tree);
+	git_index_free(index);
+	git_signature_free(sig);
+	return rc;
+}
+
+static int
+push_status(const char *refname, const char *status, void *payload)
+{
+	dk_gitops *g = payload;
+
+	if (status && !g->rejected && asprintf(&g->rejected, "%s: %s", refname, status) < 0)
+		g->rejected = NULL;
+	return 0;
+}
+
+static int
+push_refspec(dk_gitops *g, const char *spec, const char *what)
+{
+	git_push_options opts;
+	git_remote *remote = NULL;
+	char *specs[] = { (char *)spec };
+	git_strarray refspecs = { specs, 1 };
+	int rc;
+
+	git_push_options_init(&opts, GIT_PUSH_OPTIONS_VERSION);
+	callbacks_init(g, &opts.callbacks);
+	opts.callbacks.push_update_reference = push_status;
+	free(g->rejected);
+	g->rejected = NULL;
+	if ((rc = origin(g, &remote, what)) < 0)
+		goto done;
+	if ((rc = git_remote_push(remote, &refspecs, &opts)) < 0) {
+		rc = fail(g, rc, what);
+		goto done;
+	}
+	if (g->rejected) {
+		/* The server's own refusal: a branch that moved, or a hook that said no. */
+		if (strstr(g->rejected, "fast-forward") || strstr(g->rejected, "fetch first"))
+			rc = dk_error_set(DK_ECONFLICT, "%s: push to %s rejected (non-fast-forward): "
+					  "branch %s on the remote has commits this clone does "
+					  "not; nothing was forced — run the command again to start "
+					  "from the remote's tip", what, g->shown_url, g->branch);
+		else
+			rc = dk_error_set(DK_ECONFLICT, "%s: %s rejected %s", what, g->shown_url,
+					  g->rejected);
+	}
+done:
+	git_remote_free(remote);
+	return rc;
+}
+
+int
+dk_gitops_push(dk_gitops *g)
+{
+	char spec[600];
+
+	if (!g->head[0])
+		return dk_error_set(DK_ESTATE, "nothing to push: branch %s has no commit", g->branch);
+	snprintf(spec, sizeof(spec), "refs/heads/%s:refs/heads/%s", g->branch, g->branch);
+	return push_refspec(g, spec, "push");
+}
+
+/* --- tags --- */
+
+int
+dk_gitops_tag_valid(const char *tag)
+{
+	static const char prefix[] = "system-disk-image/v";
+	const char *p;
+	int parts = 0;
+
+	if (!tag || strncmp(tag, prefix, sizeof(prefix) - 1) != 0)
+		return dk_error_set(DK_EINVALID, "tag \"%s\" must look like system-disk-image/vX.Y.Z "
+				    "(what the workflow's push trigger matches)", tag ? tag : "");
+	p = tag + sizeof(prefix) - 1;
+	for (;;) {
+		size_t n = strspn(p, "0123456789");
+
+		if (n == 0 || n > 9 || (n > 1 && p[0] == '0'))
+			break;
+		parts++;
+		p += n;
+		if (parts == 3 || *p != '.')
+			break;
+		p++;
+	}
+	if (parts != 3 || (*p && *p != '-'))
+		return dk_error_set(DK_EINVALID, "tag \"%s\": the version must be X.Y.Z (numbers "
+				    "without leading zeros), optionally -prerelease", tag);
+	if (*p == '-') {
+		if (!p[1])
+			return dk_error_set(DK_EINVALID, "tag \"%s\": empty prerelease after '-'", tag);
+		for (p++; *p; p++) {
+			if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-')
+				return dk_error_set(DK_EINVALID, "tag \"%s\": the prerelease may hold "
+						    "letters, digits, '.' and '-' only", tag);
+		}
+		if (strstr(tag, "..") || tag[strlen(tag) - 1] == '.')
+			return dk_error_set(DK_EINVALID, "tag \"%s\" is not a valid git ref name", tag);
+	}
+	return 0;
+}
+
+/* Whether the remote has refs/tags/<tag>, asked of the remote itself (not our copy). */
+static int
+remote_has(dk_gitops *g, bool *has, char sha[41], const char *ref)
+{
+	git_remote_callbacks cb;
+	git_remote *remote = NULL;
+	const git_remote_head **heads;
+	size_t n;
+	int rc;
+
+	*has = false;
+	callbacks_init(g, &cb);
+	if ((rc = origin(g, &remote, "list the remote's tags")) < 0)
+		return rc;
+	if ((rc = git_remote_connect(remote, GIT_DIRECTION_FETCH, &cb, NULL, NULL)) < 0 ||
+	    (rc = git_remote_ls(&heads, &n, remote)) < 0) {
+		rc = fail(g, rc, "list the remote's tags");
+		goto done;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(heads[i]->name, ref) == 0) {
+			*has = true;
+			git_oid_tostr(sha, 41, &heads[i]->oid);
+		}
+	}
+done:
+	if (remote)
+		git_remote_disconnect(remote);
+	git_remote_free(remote);
+	return rc;
+}
+
+static int
+hex_sha(const char *what, const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n < 4 || n > 40 || strspn(s, "0123456789abcdefABCDEF") != n)
+		return dk_error_set(DK_EINVALID, "%s \"%s\" is not a git sha (4 to 40 hex digits)",
+				    what, s ? s : "");
+	return 0;
+}
+
+static int
+lookup_commit(dk_gitops *g, git_commit **out, const char *what, const char *sha)
+{
+	git_object *obj = NULL;
+	char spec[64];
+	int rc;
+
+	*out = NULL;
+	if ((rc = hex_sha(what, sha)) < 0)
+		return rc;
+	snprintf(spec, sizeof(spec), "%s^{commit}", sha);
+	if ((rc = git_revparse_single(&obj, g->repo, spec)) < 0) {
+		if (rc == GIT_EAMBIGUOUS)
+			return dk_error_set(DK_EINVALID, "%s %s is ambiguous: give more digits", what, sha);
+		return dk_error_set(DK_ENOTFOUND, "%s %s is not a commit of the build repo %s", what,
+				    sha, g->shown_url);
+	}
+	*out = (git_commit *)obj;
+	return 0;
+}
+
+int
+dk_gitops_tag_push(dk_gitops *g, char *sha, const char *tag, const char *target,
+		   const char *message, const dk_gitops_author *tagger)
+{
+	git_signature *sig = NULL;
+	git_commit *commit = NULL;
+	git_object *head = NULL;
+	git_reference *stale = NULL;
+	char ref[300], spec[620], there[41] = "", msg[400];
+	git_oid oid;
+	bool has;
+	int rc;
+
+	if (sha)
+		sha[0] = '\0';
+	if ((rc = dk_gitops_tag_valid(tag)) < 0 || (rc = signature(&sig, tagger)) < 0)
+		return rc;
+	if (target && *target) {
+		if ((rc = lookup_commit(g, &commit, "target", target)) < 0)
+			goto done;
+	} else {
+		if (!g->head[0]) {
+			rc = dk_error_set(DK_ESTATE, "branch %s of %s has no commit to tag", g->branch,
+					  g->shown_url);
+			goto done;
+		}
+		if ((rc = git_revparse_single(&head, g->repo, "HEAD^{commit}")) < 0) {
+			rc = fail(g, rc, "tag");
+			goto done;
+		}
+		commit = (git_commit *)head;
+		head = NULL;
+	}
+	snprintf(ref, sizeof(ref), "refs/tags/%s", tag);
+	if ((rc = remote_has(g, &has, there, ref)) < 0)
+		goto done;
+	if (has) {
+		rc = dk_error_set(DK_ECONFLICT, "tag %s exists on %s already (%.12s): tags are never "
+				  "moved — use a new version", tag, g->shown_url, there);
+		goto done;
+	}
+	/* A tag of ours whose push failed earlier: the remote never saw it. */
+	if (git_reference_lookup(&stale, g->repo, ref) == 0)
+		git_reference_delete(stale);
+	snprintf(msg, sizeof(msg), "%s\n", message && *message ? message : tag);
+	if ((rc = git_tag_create(&oid, g->repo, tag, (const git_object *)commit, sig, msg, 0)) < 0) {
+		rc = fail(g, rc, "tag");
+		goto done;
+	}
+	snprintf(spec, sizeof(spec), "%s:%s", ref, ref);
+	if ((rc = push_refspec(g, spec, "push the tag")) < 0) {
+		git_reference *mine = NULL;
+
+		if (git_reference_lookup(&mine, g->repo, ref) == 0) {
+			git_reference_delete(mine);
+			git_reference_free(mine);
+		}
+		goto done;
+	}
+	if (sha)
+		git_oid_tostr(sha, 41, git_commit_id(commit));
+done:
+	git_reference_free(stale);
+	git_object_free(head);
+	git_commit_free(commit);
+	git_signature_free(sig);
+	return rc;
+}
+
+/* --- log --- */
+
+static int
+walk(dk_gitops_commit_list *l, dk_gitops *g, const git_oid *from, const git_oid *to)
+{
+	git_revwalk *w = NULL;
+	git_oid oid;
+	int rc;
+
+	if ((rc = git_revwalk_new(&w, g->repo)) < 0 ||
+	    (rc = git_revwalk_sorting(w, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME)) < 0 ||
+	    (rc = git_revwalk_push(w, to)) < 0 || (rc = git_revwalk_hide(w, from)) < 0) {
+		rc = fail(g, rc, "commit log");
+		goto done;
+	}
+	while ((rc = git_revwalk_next(&oid, w)) == 0) {
+		git_commit *c = NULL;
+		dk_gitops_commit_info *it;
+		const git_signature *a;
+
+		if (l->count == LOG_MAX) {
+			l->truncated = true;
+			break;
+		}
+		if ((rc = git_commit_lookup(&c, g->repo, &oid)) < 0) {
+			rc = fail(g, rc, "commit log");
+			goto done;
+		}
+		it = &l->items[l->count];
+		a = git_commit_author(c);
+		git_oid_tostr(it->sha, sizeof(it->sha), &oid);
+		it->subject = strdup(git_commit_summary(c) ? git_commit_summary(c) : "");
+		it->author_name = strdup(a->name);
+		it->author_email = strdup(a->email);
+		it->time = (int64_t)a->when.time;
+		git_commit_free(c);
+		l->count++;
+		if (!it->subject || !it->author_name || !it->author_email) {
+			rc = dk_error_set(DK_ENOMEM, "out of memory");
+			goto done;
+		}
+	}
+	if (rc == GIT_ITEROVER)
+		rc = 0;
+	else if (rc < 0)
+		rc = fail(g, rc, "commit log");
+done:
+	git_revwalk_free(w);
+	return rc;
+}
+
+int
+dk_gitops_log(dk_gitops_commit_list **out, dk_gitops *g, const char *from_sha,
+	      const char *to_sha)
+{
+	dk_gitops_commit_list *l = NULL;
+	git_commit *from = NULL, *to = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = lookup_commit(g, &from, "from", from_sha)) < 0 ||
+	    (rc = lookup_commit(g, &to, "to", to_sha)) < 0)
+		goto done;
+	if (!(l = calloc(1, sizeof(*l))) || !(l->items = calloc(LOG_MAX, sizeof(*l->items)))) {
+		rc = dk_error_set(DK_ENOMEM, "out of memory");
+		goto done;
+	}
+	if ((rc = walk(l, g, git_commit_id(from), git_commit_id(to))) < 0)
+		goto done;
+	if (l->count == 0 && !git_oid_equal(git_commit_id(from), git_commit_id(to)) &&
+	    git_graph_descendant_of(g->repo, git_commit_id(from), git_commit_id(to)) == 1) {
+		l->backwards = true;
+		rc = walk(l, g, git_commit_id(to), git_commit_id(from));
+	}
+done:
+	git_commit_free(from);
+	git_commit_free(to);
+	if (rc < 0)
+		dk_gitops_commit_list_free(l);
+	else
+		*out = l;
+	return rc;
+}
+
+void
+dk_gitops_commit_list_free(dk_gitops_commit_list *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; l->items && i < l->count; i++) {
+		free(l->items[i].subject);
+		free(l->items[i].author_name);
+		free(l->items[i].author_email);
+	}
+	free(l->items);
+	free(l);
+}
