@@ -1,0 +1,3 @@
+# The end-to-end test starts the Gitea emulator: build it first. (Spelled out: this file
+# is read before tests/gitea-emulator/emulator.mk defines EMU_BIN.)
+$(BUILD)/tests/integration/test_e2e: $(BUILD)/tests/gitea-emulator/gitea-emulator
