@@ -72,6 +72,7 @@ static const struct key_def keys[] = {
 	SECRET("gitea", "token", gitea_token),
 	STR("gitea", "author", git_author, NULL, NULL),
 	STR("gitea", "ssh_key", git_ssh_key, NULL, NULL),
+	INT("gitea", "poll_seconds", gitea_poll_seconds, 30, 5, 86400),
 	STR("registry", "host", registry_host, NULL, NULL),
 	STR("registry", "username", registry_username, NULL, NULL),
 	SECRET("registry", "password", registry_password),

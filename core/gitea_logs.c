@@ -207,7 +207,8 @@ dk_gitea_job_log_follow(dk_gitea *g, dk_gitea_job **job_out, const char *owner,
 		if (st != DK_GITEA_LOG_DATA && st != DK_GITEA_LOG_NOTHING_NEW &&
 		    (st != (dk_gitea_log_state)last_state || st == DK_GITEA_LOG_SHRUNK) &&
 		    opts && opts->on_state)
-			opts->on_state(st, c->next_offset, c->size, opts->payload);
+			/* The offset we had: for SHRUNK, what was shown beyond the new size. */
+			opts->on_state(st, offset, c->size, opts->payload);
 		offset = c->next_offset;
 		dk_gitea_log_chunk_free(c);
 		last_state = (int)st;

@@ -15,6 +15,7 @@
 #include "diskops/config.h"
 #include "diskops/jobs.h"
 #include "diskops/serve_agent.h"
+#include "diskops/serve_poller.h"
 #include "diskops/secret.h"
 #include "diskops/serve.h"
 #include "diskops/store.h"
@@ -44,6 +45,7 @@ struct dk_serve {
 	dk_batcher *batcher;
 	dk_jobs_pool *jobs;
 	dk_serve_agent *agent;
+	dk_serve_poller *poller;
 	struct MHD_Daemon *daemon;
 	char *tls_cert, *tls_key;
 

@@ -52,6 +52,7 @@ dk_worker_to_json(const dk_worker *w)
 	json_object_set_new(o, "name", dk_json_str(w->name));
 	json_object_set_new(o, "status", dk_json_str(w->status));
 	json_object_set_new(o, "roles", json_pack("[s]", w->role ? w->role : "ci_worker"));
+	json_object_set_new(o, "terminated_at", dk_json_time(w->terminated_at));
 	json_object_set_new(o, "last_seen_at", dk_json_time(w->last_seen_at));
 	json_object_set_new(o, "created_at", dk_json_time(w->created_at));
 	json_object_set_new(o, "updated_at", dk_json_time(w->updated_at));

@@ -100,7 +100,8 @@ dk_serve_start(dk_serve **out, const dk_config *cfg, const dk_serve_options *opt
 	if ((!opts->no_ingest && (rc = dk_jobs_pool_start(&s->jobs, s->db_path, cfg->workers)) < 0) ||
 	    (rc = dk_batcher_start(&s->batcher, s->db_path, wake_jobs, s->jobs)) < 0 ||
 	    (rc = http_start(s, opts)) < 0 ||
-	    (rc = dk_serve_agent_start(&s->agent, s->db_path, cfg)) < 0)
+	    (rc = dk_serve_agent_start(&s->agent, s->db_path, cfg)) < 0 ||
+	    (rc = dk_serve_poller_start(&s->poller, s->db_path, cfg)) < 0)
 		goto fail;
 	dk_log_info("msg=\"serving\" listen=%s%s workers=%d", s->address,
 		    s->tls_cert ? " tls=on" : "", opts->no_ingest ? 0 : cfg->workers);
@@ -134,6 +135,8 @@ dk_serve_wait(dk_serve *s)
 	http_quiesce(s);
 	for (int i = 0; i < DRAIN_SECONDS * 100 && atomic_load(&s->in_flight) > 0; i++)
 		nanosleep(&tick, NULL);
+	dk_serve_poller_stop(s->poller);
+	s->poller = NULL;
 	dk_serve_agent_stop(s->agent);
 	s->agent = NULL;
 	dk_batcher_stop(s->batcher);
@@ -152,6 +155,7 @@ dk_serve_free(dk_serve *s)
 
 	if (!s)
 		return;
+	dk_serve_poller_stop(s->poller);
 	dk_serve_agent_stop(s->agent);
 	http_stop(s);
 	dk_batcher_stop(s->batcher);

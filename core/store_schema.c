@@ -234,9 +234,46 @@ static const char m2_operations[] =
 	"  fetched_at INTEGER NOT NULL,"
 	"  PRIMARY KEY (repo, runner_id));";
 
+/*
+ * The poller in `serve` (core/serve_poller.c): what it last saw of each run's jobs, and
+ * one row saying whether Gitea answered, which version, and when it will look again.
+ */
+static const char m3_gitea_poller[] =
+	"CREATE TABLE gitea_job_cache ("
+	"  repo TEXT NOT NULL,"
+	"  job_id INTEGER NOT NULL,"
+	"  run_id INTEGER NOT NULL,"
+	"  name TEXT,"
+	"  status TEXT,"
+	"  conclusion TEXT,"
+	"  labels TEXT,"
+	"  runner_name TEXT,"
+	"  created_at_remote INTEGER,"
+	"  started_at INTEGER,"
+	"  completed_at INTEGER,"
+	"  fetched_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (repo, job_id));"
+	"CREATE INDEX idx_gitea_job_cache_run ON gitea_job_cache (repo, run_id);"
+
+	"CREATE TABLE gitea_status ("
+	"  id INTEGER PRIMARY KEY CHECK (id = 1),"
+	"  url TEXT NOT NULL,"
+	"  reachable INTEGER NOT NULL DEFAULT 0,"
+	"  version TEXT,"
+	"  last_error TEXT,"
+	"  failures INTEGER NOT NULL DEFAULT 0 CHECK (failures >= 0),"
+	"  repos INTEGER NOT NULL DEFAULT 0,"
+	"  last_poll_at INTEGER NOT NULL,"
+	"  last_ok_at INTEGER,"
+	"  next_poll_at INTEGER);"
+
+	/* `worker terminate`: revoked for good, and when (status stays 'revoked'). */
+	"ALTER TABLE ci_worker ADD COLUMN terminated_at INTEGER;";
+
 static const dk_store_migration migrations[] = {
 	{ 1, "core tables", m1_core },
 	{ 2, "jobs, alerts, policies, approvals, gitea cache", m2_operations },
+	{ 3, "gitea poller: job cache and status; worker terminate", m3_gitea_poller },
 };
 
 const dk_store_migration *

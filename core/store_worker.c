@@ -8,7 +8,8 @@
 #include "store_internal.h"
 
 #define WORKER_COLUMNS \
-	"id, account_id, name, role, status, last_seen_at, created_at, updated_at FROM ci_worker"
+	"id, account_id, name, role, status, last_seen_at, created_at, updated_at, terminated_at" \
+	" FROM ci_worker"
 
 static void
 read_worker(sqlite3_stmt *st, dk_worker *w)
@@ -21,6 +22,7 @@ read_worker(sqlite3_stmt *st, dk_worker *w)
 	w->last_seen_at = sqlite3_column_int64(st, 5);
 	w->created_at = sqlite3_column_int64(st, 6);
 	w->updated_at = sqlite3_column_int64(st, 7);
+	w->terminated_at = sqlite3_column_int64(st, 8);
 }
 
 static int
@@ -180,6 +182,54 @@ dk_store_worker_set_status(dk_store *store, const char *account_id, const char *
 	dk_store__bind_text(st, 3, account_id);
 	dk_store__bind_text(st, 4, id);
 	return update_one(store, st, id);
+}
+
+int
+dk_store_worker_terminate(dk_store *store, const char *account_id, const char *id, int64_t now,
+			  int *released)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*released = 0;
+	if ((rc = dk_store_begin(store)) < 0)
+		return rc;
+	if ((rc = dk_store__prepare(store, &st, "UPDATE ci_worker SET status = 'revoked',"
+				    " terminated_at = ?1, updated_at = ?1 WHERE account_id = ?2"
+				    " AND id = ?3 AND terminated_at IS NULL")) < 0)
+		goto fail;
+	sqlite3_bind_int64(st, 1, now);
+	dk_store__bind_text(st, 2, account_id);
+	dk_store__bind_text(st, 3, id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		rc = dk_store__fail(store, rc, "terminating the worker");
+		goto fail;
+	}
+	if (sqlite3_changes(store->db) == 0) {
+		rc = dk_error_set(DK_ESTATE, "worker %s is terminated already", id);
+		goto fail;
+	}
+	/* What it held goes back to the queue now rather than when the lease runs out. */
+	if ((rc = dk_store__prepare(store, &st, "UPDATE job SET state = 'ready', lease_until = NULL,"
+				    " leased_by = NULL, run_after = ?1, updated_at = ?1,"
+				    " last_error = 'lease released: worker terminated'"
+				    " WHERE state = 'leased' AND leased_by = ?2")) < 0)
+		goto fail;
+	sqlite3_bind_int64(st, 1, now);
+	dk_store__bind_text(st, 2, id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		rc = dk_store__fail(store, rc, "releasing the worker's jobs");
+		goto fail;
+	}
+	*released = sqlite3_changes(store->db);
+	return dk_store_commit(store);
+fail:
+	dk_store_rollback(store);
+	return rc;
 }
 
 int

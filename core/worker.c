@@ -127,6 +127,46 @@ dk_worker_revoke(dk_store *store, dk_worker **out, const char *account_id,
 }
 
 int
+dk_worker_terminate(dk_store *store, dk_worker **out, int *released, const char *account_id,
+		    const char *id_or_name, const char *actor)
+{
+	dk_worker *w = NULL;
+	json_t *payload;
+	int rc;
+
+	*out = NULL;
+	*released = 0;
+	if ((rc = dk_store_worker_find(store, &w, account_id, id_or_name)) < 0)
+		return rc;
+	if (w->terminated_at) {
+		rc = dk_error_set(DK_ESTATE, "CI worker %s is terminated already", w->name);
+		dk_worker_free(w);
+		return rc;
+	}
+	if ((rc = dk_store_worker_terminate(store, account_id, w->id, dk_clock_now(), released)) < 0) {
+		dk_worker_free(w);
+		return rc;
+	}
+	{
+		dk_worker *after = NULL;
+
+		/* By id: a revoked worker is no longer found by its name. */
+		if ((rc = dk_store_worker_find(store, &after, account_id, w->id)) < 0) {
+			dk_worker_free(w);
+			return rc;
+		}
+		dk_worker_free(w);
+		w = after;
+	}
+	payload = json_pack("{s:s, s:i}", "name", w->name, "released_jobs", *released);
+	dk_event_emit(store, w->account_id, "system.ci_worker_terminated", "warning", actor, w->id,
+		      payload);
+	json_decref(payload);
+	*out = w;
+	return 0;
+}
+
+int
 dk_worker_authenticate(dk_store *store, dk_worker **out, const char *token)
 {
 	char digest[65];

@@ -17,7 +17,8 @@ typedef struct {
 	int64_t id;
 	char *account_id;
 	char *rule;             /* run_overdue, queued_no_runner, webhook_missing, ingest_stuck,
-				 * publish_failed, signature_rejections, runner_offline */
+				 * publish_failed, signature_rejections, runner_offline,
+				 * gitea_unreachable (the poller, diskops/poller.h) */
 	char *subject;          /* what it is about: a run, publication, platform, webhook, runner */
 	char *severity;         /* info | warning | error | critical */
 	char *state;            /* open | acked | resolved */

@@ -49,6 +49,15 @@ int dk_worker_rotate(dk_store *store, dk_worker **out, char **out_token, const c
 		     const char *id_or_name, const char *actor);
 int dk_worker_revoke(dk_store *store, dk_worker **out, const char *account_id,
 		     const char *id_or_name, const char *actor);
+/*
+ * Ends a CI worker for good: its token stops working at once (status revoked, as revoke
+ * does), it is marked terminated (never rotated or reactivated), and any job it holds
+ * leased goes back to the queue now. Works on a revoked worker (by id) too; DK_ESTATE
+ * when it is terminated already. Gitea is not touched: the secret holding the token
+ * stays until bootstrap rotates it. *released counts the jobs put back.
+ */
+int dk_worker_terminate(dk_store *store, dk_worker **out, int *released, const char *account_id,
+			const char *id_or_name, const char *actor);
 /* The active worker holding token; touches last_seen_at. DK_EAUTH otherwise. */
 int dk_worker_authenticate(dk_store *store, dk_worker **out, const char *token);
 

@@ -39,6 +39,7 @@ typedef struct dk_config {
 	char *gitea_token;          /* secret */
 	char *git_author;           /* "Name <email>" of build-repo commits; default the Unix user */
 	char *git_ssh_key;          /* private key for ssh:// clone URLs; default the ssh-agent */
+	int gitea_poll_seconds;     /* serve's run/runner cache refresh, default 30 */
 
 	/* [registry] */
 	char *registry_host;

@@ -265,7 +265,8 @@ typedef struct {
 	int max_interval_ms;            /* backoff ceiling when nothing new (default 8000) */
 	/* New bytes, in order. Return non-zero to stop following. */
 	int (*on_data)(const char *data, size_t len, void *payload);
-	/* State changes worth telling the operator (not started, shrunk, expired). */
+	/* State changes worth telling the operator (not started, shrunk, expired); `offset`
+	 * is how far the log had been read when it happened, `size` the log's size or -1. */
 	void (*on_state)(dk_gitea_log_state state, uint64_t offset, int64_t size, void *payload);
 	void *payload;
 } dk_gitea_follow_opts;

@@ -49,6 +49,7 @@ typedef struct {
 	char *name;
 	char *role;                     /* ci_worker */
 	char *status;                   /* active | suspended | revoked */
+	int64_t terminated_at;          /* `worker terminate`: revoked for good (0: not) */
 	int64_t last_seen_at;
 	int64_t created_at;
 	int64_t updated_at;
@@ -130,6 +131,10 @@ int dk_store_worker_find(dk_store *store, dk_worker **out, const char *account_i
 int dk_store_worker_list(dk_store *store, dk_worker_list **out, const char *account_id);
 int dk_store_worker_set_digest(dk_store *store, const char *account_id, const char *id,
 			       const char *token_digest);
+/* Revokes the worker for good (terminated_at = now) and puts the jobs it holds leased back
+ * to ready now; *released counts them. DK_ESTATE when it was terminated already. */
+int dk_store_worker_terminate(dk_store *store, const char *account_id, const char *id,
+			      int64_t now, int *released);
 int dk_store_worker_set_status(dk_store *store, const char *account_id, const char *id,
 			       const char *status);
 /* The active worker holding the token with this digest; touches last_seen_at.

@@ -2,9 +2,10 @@
  * gitea-emulator [--version 1.24|1.25|1.26|1.27] [--swagger FILE] [--data DIR]
  *                [--user LOGIN:TOKEN[:PASSWORD[:admin]]]... [--org NAME:OWNER]...
  *                [--repo OWNER/NAME]... [--runner NAME:online|offline:LABEL,...]...
- *                [--runner-script FILE] [--unknown-log FILE]
+ *                [--runner-script FILE] [--unknown-log FILE] [--port PORT]
  *
- * Listens on 127.0.0.1:0 and prints "listening on 127.0.0.1:PORT" on stdout. SIGTERM or
+ * Listens on 127.0.0.1:PORT (default 0: any free port; a test restarting "the same
+ * Gitea" passes the port it had) and prints "listening on 127.0.0.1:PORT" on stdout. SIGTERM or
  * SIGINT stops it cleanly (running job scripts are killed, a temporary --data removed).
  * /_emulator/... are test controls, outside Gitea's API; see README.md.
  */
@@ -437,6 +438,19 @@ control(struct req *r)
 		} else {
 			reply_error(r, 404, "unknown control %s", p);
 		}
+	} else if (strcmp(p, "/runners") == 0 && strcmp(r->method, "POST") == 0) {
+		/* A runner goes offline or comes back (runner_offline, queued_no_runner). */
+		const char *name = req_arg(r, "name"), *online = req_arg(r, "online");
+		size_t i;
+
+		for (i = 0; name && i < emu.nrunners && strcmp(emu.runners[i].name, name) != 0; i++)
+			;
+		if (!name || !online || i == emu.nrunners) {
+			reply_error(r, 404, "no runner %s", name ? name : "(no name)");
+			return;
+		}
+		emu.runners[i].online = strcmp(online, "1") == 0;
+		reply(r, 204, NULL);
 	} else if (strcmp(p, "/runs") == 0 && strcmp(r->method, "POST") == 0) {
 		/* Seeds finished runs (pagination tests) without running anything. */
 		struct repo *repo = repo_find(req_arg(r, "owner") ? req_arg(r, "owner") : "",
@@ -597,7 +611,7 @@ usage(void)
 	fprintf(stderr, "usage: gitea-emulator [--version 1.24|1.25|1.26|1.27] [--swagger FILE]\n"
 		"  [--data DIR] [--user LOGIN:TOKEN[:PASSWORD[:admin]]]... [--org NAME:OWNER]...\n"
 		"  [--repo OWNER/NAME]... [--runner NAME:online|offline:LABEL,...]...\n"
-		"  [--runner-script FILE] [--unknown-log FILE]\n");
+		"  [--runner-script FILE] [--unknown-log FILE] [--port PORT]\n");
 	exit(2);
 }
 
@@ -697,6 +711,7 @@ main(int argc, char **argv)
 		{ "runner", required_argument, NULL, 'R' },
 		{ "runner-script", required_argument, NULL, 'x' },
 		{ "unknown-log", required_argument, NULL, 'l' },
+		{ "port", required_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct MHD_Daemon *d;
@@ -705,6 +720,7 @@ main(int argc, char **argv)
 	size_t nrepos = 0;
 	sigset_t set;
 	int opt, sig;
+	unsigned short port = 0;
 
 	emu.unknown = json_array();
 	snprintf(emu.version_text, sizeof(emu.version_text), "1.27.0");
@@ -723,6 +739,7 @@ main(int argc, char **argv)
 		case 'R': add_runner(optarg); break;
 		case 'x': emu.runner_script = strdup(optarg); break;
 		case 'l': emu.unknown_log = strdup(optarg); break;
+		case 'p': port = (unsigned short)atoi(optarg); break;
 		default: usage();
 		}
 	}
@@ -793,7 +810,7 @@ main(int argc, char **argv)
 			     MHD_OPTION_SOCK_ADDR, &(struct sockaddr_in){
 				     .sin_family = AF_INET,
 				     .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-				     .sin_port = 0 },
+				     .sin_port = htons(port) },
 			     MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
 			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
 			     MHD_OPTION_END);

@@ -318,6 +318,300 @@ logs_follow_streams_the_growing_log(void **state)
 	cli_env_free(e);
 }
 
+/*
+ * Like follow(), with stderr on the same pipe, and actions run when text shows up:
+ * the log shrinks, expires or Gitea goes away while `logs --follow` is reading it.
+ */
+struct step {
+	const char *when;
+	void (*act)(long long job);
+};
+
+static int
+follow_steps(cli_env *e, long long job, char **out, const struct step *steps)
+{
+	const char *bin = getenv("DISKOPS_BIN");
+	char jid[32], state[600], config[600];
+	size_t len = 0, next = 0;
+	int p[2], status;
+	pid_t pid;
+
+	snprintf(jid, sizeof(jid), "%lld", job);
+	snprintf(state, sizeof(state), "DISKOPS_STATE_DIR=%s", e->state_dir);
+	snprintf(config, sizeof(config), "XDG_CONFIG_HOME=%s", e->config_home);
+	assert_int_equal(pipe(p), 0);
+	pid = fork();
+	if (pid == 0) {
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		close(p[0]);
+		close(p[1]);
+		putenv(state);
+		putenv(config);
+		putenv(url_env);
+		putenv((char *)e->extra_env[1]);
+		putenv("DISKOPS_CONFIG=");
+		execl(bin && *bin ? bin : "./diskops", "diskops", "logs", jid, "--follow",
+		      "--interval", "0.02", NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	*out = calloc(1, 1);
+	for (;;) {
+		char buf[4096];
+		ssize_t n = read(p[0], buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		*out = realloc(*out, len + (size_t)n + 1);
+		memcpy(*out + len, buf, (size_t)n);
+		len += (size_t)n;
+		(*out)[len] = '\0';
+		while (steps[next].when && strstr(*out, steps[next].when)) {
+			steps[next].act(job);
+			next++;
+		}
+	}
+	close(p[0]);
+	waitpid(pid, &status, 0);
+	if (steps[next].when)
+		fail_msg("never saw \"%s\" in:\n%s", steps[next].when, *out);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+/* The lines of `text` that are not diskops' own messages: what the log printed. */
+static char *
+log_lines(const char *text)
+{
+	char *out = calloc(1, strlen(text) + 1), *o = out;
+
+	while (*text) {
+		size_t n = strcspn(text, "\n");
+
+		if (strncmp(text, "diskops: ", 9) != 0) {
+			memcpy(o, text, n);
+			o += n;
+			if (text[n])
+				*o++ = '\n';
+		}
+		text += n + (text[n] != '\0');
+	}
+	return out;
+}
+
+static void
+open_gate(long long job)
+{
+	char *gate;
+
+	(void)job;
+	assert_true(asprintf(&gate, "%s/repos/alice/build.git/go", E->data) > 0);
+	assert_int_equal(tu_write_file(gate, "", 0644), 0);
+	free(gate);
+}
+
+static void
+truncate_log(long long job)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/_emulator/jobs/%lld/truncate?size=10", job);
+	assert_int_equal(emu_http(E, "POST", path, NULL, NULL, NULL), 204);
+}
+
+static void
+expire_log(long long job)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/_emulator/jobs/%lld/expire", job);
+	assert_int_equal(emu_http(E, "POST", path, NULL, NULL, NULL), 204);
+}
+
+static void
+logs_follow_shrinking_and_expiring_log(void **state)
+{
+	static const struct step shrink[] = {
+		{ "line 2\n", truncate_log }, { "shorter than", open_gate }, { NULL, NULL },
+	};
+	static const struct step expire[] = { { "line 2\n", expire_log }, { NULL, NULL } };
+	cli_env *e = env_with_platform();
+	char *out = NULL, *lines, want[160];
+	long long job;
+
+	(void)state;
+	/* Moved to storage, now shorter than what was shown: said once, then the lines
+	 * written after it, each once, nothing glued or repeated. */
+	script(gated_script);
+	job = job_of(e, dispatch(e, "0"));
+	assert_int_equal(follow_steps(e, job, &out, shrink), 0);
+	assert_contains(out, "diskops: logs: the log is now 10 bytes, shorter than the ");
+	assert_contains(out, "already shown (moved to storage?); continuing from its end\n");
+	assert_null(strstr(out, "shorter than the 10 already shown"));
+	lines = log_lines(out);
+	assert_string_equal(lines, "line 1\nline 2\nline 3\nline 4\nline 5 without a newline\n");
+	free(lines);
+	free(out);
+
+	/* Cleaned up while followed: a clear end (not found, 3), what was shown stays. */
+	script(gated_script);
+	job = job_of(e, dispatch(e, "0"));
+	assert_int_equal(follow_steps(e, job, &out, expire), 3);
+	assert_contains(out, "diskops: logs: the job's logs have been cleaned up\n");
+	snprintf(want, sizeof(want), "the logs of job %lld have been cleaned up (Gitea's "
+		 "LOG_RETENTION_DAYS)", job);
+	assert_contains(out, want);
+	lines = log_lines(out);
+	assert_string_equal(lines, "line 1\nline 2\n");
+	free(lines);
+	free(out);
+	open_gate(job);
+	emu_wait_job(E, job);
+	cli_env_free(e);
+}
+
+/* Exit code of --follow on a job already finished: the job's conclusion. */
+static void
+logs_follow_exit_code_is_the_conclusion(void **state)
+{
+	cli_env *e = env_with_platform();
+	tu_run_result r;
+	char jid[32], want[96];
+	long long job;
+	json_t *j;
+
+	(void)state;
+	script("echo oops\nexit \"$INPUT_EXIT\"\n");
+	job = job_of(e, dispatch(e, "7"));
+	emu_wait_job(E, job);
+	snprintf(jid, sizeof(jid), "%lld", job);
+	assert_int_equal(RUN(e, &r, "logs", jid, "--follow", "--interval", "0.02"), 1);
+	assert_string_equal(r.out, "oops\n");
+	snprintf(want, sizeof(want), "diskops: logs: job %lld concluded failure", job);
+	assert_contains(r.err, want);
+	tu_run_result_free(&r);
+	assert_int_equal(RUN(e, &r, "logs", jid, "--follow", "--json"), 1);
+	j = json_loads(strrchr(r.out, '{'), 0, NULL);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(json_object_get(j, "conclusion")), "failure");
+	assert_int_equal(json_integer_value(json_object_get(j, "job_id")), job);
+	json_decref(j);
+	tu_run_result_free(&r);
+	/* Without --follow the command reports the log, not the job: 0. */
+	assert_int_equal(RUN(e, &r, "logs", jid), 0);
+	tu_run_result_free(&r);
+
+	job = job_of(e, dispatch(e, "0"));
+	emu_wait_job(E, job);
+	snprintf(jid, sizeof(jid), "%lld", job);
+	assert_int_equal(RUN(e, &r, "logs", jid, "--follow"), 0);
+	assert_contains(r.err, "finished: success");
+	tu_run_result_free(&r);
+	cli_env_free(e);
+}
+
+static void
+gitea_faults_are_clear(void **state)
+{
+	cli_env *e = env_with_platform();
+	tu_run_result r;
+	char body[256], jid[32];
+	long long job;
+	size_t before;
+	json_t *j;
+
+	(void)state;
+	/* 422: a workflow without workflow_dispatch. Nothing is dispatched. */
+	snprintf(body, sizeof(body), "{\"content\":\"%s\",\"message\":\"push only\"}",
+		 "b246CiAgcHVzaDoKam9iczoKICBiOgogICAgcnVucy1vbjogeAo=");
+	assert_int_equal(emu_http(E, "POST", "/api/v1/repos/alice/build/contents/.gitea/workflows/"
+				  "push-only.yml", EMU_ALICE, body, NULL), 201);
+	j = JSON(e, "runs", "list", "--json");
+	before = json_array_size(j);
+	json_decref(j);
+	assert_int_equal(RUN(e, &r, "dispatch", "--platform", "pc", "--workflow", "push-only.yml"), 2);
+	assert_contains(r.err, "has no workflow_dispatch event trigger");
+	assert_contains(r.err, "push-only.yml");
+	tu_run_result_free(&r);
+	j = JSON(e, "runs", "list", "--json");
+	assert_int_equal(json_array_size(j), before);
+	json_decref(j);
+
+	/* Replies cut in half: an error naming it, for every command, and no crash. */
+	script("echo fine\n");
+	job = job_of(e, dispatch(e, "0"));
+	emu_wait_job(E, job);
+	snprintf(jid, sizeof(jid), "%lld", job);
+	assert_int_equal(emu_http(E, "POST", "/_emulator/fault?malformed_json=1", NULL, NULL, NULL),
+			 204);
+	assert_int_equal(RUN(e, &r, "runs", "list"), 1);
+	assert_contains(r.err, "not valid JSON");
+	tu_run_result_free(&r);
+	assert_int_equal(RUN(e, &r, "runners", "list", "--repo", "alice/build"), 1);
+	assert_contains(r.err, "not valid JSON");
+	tu_run_result_free(&r);
+	/* The log itself is text and arrives; following needs the job (JSON) and stops. */
+	assert_int_equal(RUN(e, &r, "logs", jid, "--follow"), 1);
+	assert_contains(r.err, "not valid JSON");
+	assert_string_equal(r.out, "fine\n");
+	tu_run_result_free(&r);
+	assert_int_equal(RUN(e, &r, "dispatch", "--platform", "pc"), 1);
+	assert_contains(r.err, "not valid JSON");
+	tu_run_result_free(&r);
+	assert_int_equal(emu_http(E, "POST", "/_emulator/fault?malformed_json=0", NULL, NULL, NULL),
+			 204);
+	assert_int_equal(RUN(e, &r, "logs", jid, "--follow"), 0);
+	assert_string_equal(r.out, "fine\n");
+	tu_run_result_free(&r);
+
+	/* Gitea down: every command says where it tried. */
+	e->extra_env[0] = "DISKOPS_GITEA_URL=http://127.0.0.1:1";
+	assert_int_equal(RUN(e, &r, "logs", jid, "--follow"), 1);
+	assert_contains(r.err, "cannot reach Gitea at http://127.0.0.1:1");
+	tu_run_result_free(&r);
+	assert_int_equal(RUN(e, &r, "dispatch", "--platform", "pc"), 1);
+	assert_contains(r.err, "cannot reach Gitea at http://127.0.0.1:1");
+	tu_run_result_free(&r);
+	assert_int_equal(RUN(e, &r, "runs", "show", "1", "--repo", "alice/build"), 1);
+	assert_contains(r.err, "cannot reach Gitea at http://127.0.0.1:1");
+	tu_run_result_free(&r);
+	cli_env_free(e);
+}
+
+static void
+stop_emulator(long long job)
+{
+	(void)job;
+	assert_int_equal(emu_unknown_calls(E), 0);
+	assert_int_equal(emu_stop(E), 0);
+	E = NULL;
+}
+
+/* Gitea goes away under a follow: a clear error, not a hang or a crash. Runs last: it
+ * starts a fresh emulator for the group's end. */
+static void
+logs_follow_when_gitea_goes_away(void **state)
+{
+	static const struct step steps[] = { { "line 2\n", stop_emulator }, { NULL, NULL } };
+	cli_env *e = env_with_platform();
+	char *out = NULL, *lines;
+	long long job;
+
+	(void)state;
+	script(gated_script);
+	job = job_of(e, dispatch(e, "0"));
+	assert_int_equal(follow_steps(e, job, &out, steps), 1);
+	assert_contains(out, "diskops: logs: cannot reach Gitea at http://127.0.0.1:");
+	lines = log_lines(out);
+	assert_string_equal(lines, "line 1\nline 2\n");
+	free(lines);
+	free(out);
+	cli_env_free(e);
+	group_setup(NULL);
+}
+
 static void
 logs_grep_tail_and_json(void **state)
 {
@@ -502,7 +796,11 @@ errors_are_clear(void **state)
 	cmocka_unit_test(logs_grep_tail_and_json), \
 	cmocka_unit_test(secret_set_reads_stdin_only), \
 	cmocka_unit_test(runners_list), \
-	cmocka_unit_test(errors_are_clear)
+	cmocka_unit_test(errors_are_clear), \
+	cmocka_unit_test(logs_follow_shrinking_and_expiring_log), \
+	cmocka_unit_test(logs_follow_exit_code_is_the_conclusion), \
+	cmocka_unit_test(gitea_faults_are_clear), \
+	cmocka_unit_test(logs_follow_when_gitea_goes_away)
 
 int
 main(void)

@@ -161,6 +161,96 @@ worker_api_messages(void **state)
 	free(out);
 }
 
+/*
+ * terminate vs revoke: the token dies at once as with revoke, and the worker is ended for
+ * good — jobs it held leased are back in the queue, it cannot be rotated, terminating
+ * twice is refused. (Sweep jobs: serve's pool runs only ingest ones, so nothing races.)
+ */
+static void
+worker_terminate_ends_it_for_good(void **state)
+{
+	struct srv *s = *state;
+	const char *create[] = { "worker", "create", "--name", "ci2", "--json", NULL };
+	const char *noyes[] = { "worker", "terminate", "ci2", NULL };
+	const char *term[] = { "worker", "terminate", "ci2", "--yes", "--json", NULL };
+	const char *list[] = { "worker", "list", NULL };
+	char *out = cli(s, create, 0), *db, *body = NULL, hdr[200], sql[512], *id;
+	char path[] = "/api/v1/system/worker_api/disk_image_publications/sweep_retention";
+	json_t *j = json_loads(out, 0, NULL), *t;
+
+	free(out);
+	id = strdup(json_string_value(json_object_get(json_object_get(j, "ci_worker"), "id")));
+	snprintf(hdr, sizeof(hdr), "X-Worker-Token: %s", member(j, "token_plaintext"));
+	json_decref(j);
+	assert_int_equal(call(s, "POST", path, hdr, "{}", NULL), 200);
+	db = tu_path(s->dir, "diskops.db");
+	snprintf(sql, sizeof(sql), "INSERT INTO job (kind, subject_id, state, attempts, run_after,"
+		 " lease_until, leased_by, created_at, updated_at) VALUES"
+		 " ('sweep', 'p1', 'leased', 1, 1, 4000000000, '%s', 1, 1),"
+		 " ('sweep', 'p2', 'leased', 1, 1, 4000000000, 'someone-else', 1, 1)", id);
+	assert_int_equal(su_sql_exec(db, sql), 0);
+
+	/* A changing command: without a terminal it wants --yes, and changes nothing. */
+	free(cli(s, noyes, 2));
+	assert_int_equal(call(s, "POST", path, hdr, "{}", NULL), 200);
+
+	out = cli(s, term, 0);
+	t = json_loads(out, 0, NULL);
+	assert_true(json_is_true(json_object_get(t, "revoked")));
+	assert_string_equal(json_string_value(json_object_get(t, "worker_id")), id);
+	assert_int_equal(json_integer_value(json_object_get(t, "released_jobs")), 1);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(t, "ci_worker"),
+							      "status")), "revoked");
+	assert_true(json_is_string(json_object_get(json_object_get(t, "ci_worker"), "terminated_at")));
+	json_decref(t);
+	free(out);
+	/* The token is dead at once. */
+	assert_int_equal(call(s, "POST", path, hdr, "{}", &body), 401);
+	assert_non_null(strstr(body, "Invalid or inactive worker token"));
+	free(body);
+	/* Its job is ready again; the other worker's lease is untouched. */
+	assert_int_equal(su_sql_int(db, "SELECT count(*) FROM job WHERE subject_id = 'p1'"
+				    " AND state = 'ready' AND leased_by IS NULL"), 1);
+	assert_int_equal(su_sql_int(db, "SELECT count(*) FROM job WHERE subject_id = 'p2'"
+				    " AND state = 'leased' AND leased_by = 'someone-else'"), 1);
+	assert_int_equal(su_sql_int(db, "SELECT count(*) FROM event"
+				    " WHERE kind = 'system.ci_worker_terminated'"), 1);
+	out = cli(s, list, 0);
+	assert_non_null(strstr(out, "terminated"));
+	free(out);
+	{
+		const char *again[] = { "worker", "terminate", id, "--yes", NULL };
+		const char *byname[] = { "worker", "terminate", "ci2", "--yes", NULL };
+		const char *rotate[] = { "worker", "rotate", id, "--yes", NULL };
+
+		free(cli(s, again, 6));
+		free(cli(s, byname, 3));
+		free(cli(s, rotate, 6));
+	}
+	/* A revoked worker can still be terminated (by id): it is then ended for good. */
+	{
+		const char *mk[] = { "worker", "create", "--name", "ci3", "--json", NULL };
+		const char *rv[] = { "worker", "revoke", "ci3", "--yes", NULL };
+		const char *tm[] = { "worker", "terminate", NULL, "--yes", NULL };
+		char *id3;
+
+		out = cli(s, mk, 0);
+		j = json_loads(out, 0, NULL);
+		id3 = strdup(json_string_value(json_object_get(json_object_get(j, "ci_worker"), "id")));
+		json_decref(j);
+		free(out);
+		free(cli(s, rv, 0));
+		tm[2] = id3;
+		out = cli(s, tm, 0);
+		assert_non_null(strstr(out, "CI worker terminated: ci3"));
+		assert_non_null(strstr(out, "0 leased jobs back in the queue"));
+		free(out);
+		free(id3);
+	}
+	free(db);
+	free(id);
+}
+
 /* The agent ticks inside serve: an alert appears with nobody running `agent tick`. */
 static void
 agent_ticks_inside_serve(void **state)
@@ -221,6 +311,7 @@ main(void)
 		cmocka_unit_test(daily_sweep_time),
 		cmocka_unit_test_setup_teardown(rest_roles_and_envelopes, setup, teardown),
 		cmocka_unit_test_setup_teardown(worker_api_messages, setup, teardown),
+		cmocka_unit_test_setup_teardown(worker_terminate_ends_it_for_good, setup, teardown),
 	};
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);

@@ -90,6 +90,7 @@ defaults_are_documented_values(void **state)
 	assert_null(cfg->registry_password);
 	assert_int_equal(cfg->registry_insecure, 0);
 	assert_int_equal(cfg->tick_seconds, 300);
+	assert_int_equal(cfg->gitea_poll_seconds, 30);
 	assert_int_equal(cfg->stuck_run_minutes, 90);
 	assert_int_equal(cfg->queued_no_runner_minutes, 15);
 	assert_int_equal(cfg->webhook_missing_minutes, 10);
@@ -263,6 +264,11 @@ bad_numbers_are_refused(void **state)
 	assert_string_equal(dk_error_last()->message, "serve.workers: \"0\" is not a number between 1 and 64");
 	assert_int_equal(dk_config_set(cfg, "serve.workers", "99999999999999999999"), DK_EINVALID);
 	assert_int_equal(cfg->workers, 2);
+	/* Polling Gitea more often than every 5 s would hammer it for nothing. */
+	assert_int_equal(dk_config_set(cfg, "gitea.poll_seconds", "1"), DK_EINVALID);
+	assert_string_equal(dk_error_last()->message,
+			    "gitea.poll_seconds: \"1\" is not a number between 5 and 86400");
+	assert_int_equal(cfg->gitea_poll_seconds, 30);
 	assert_int_equal(dk_config_set(cfg, "log.level", "loud"), DK_EINVALID);
 	assert_string_equal(dk_error_last()->message,
 			    "log.level: \"loud\" is not one of debug, info, warn, error, off");

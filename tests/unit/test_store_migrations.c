@@ -150,6 +150,9 @@ migrates_an_empty_file(void **state)
 				    " ('account', 'node_platform', 'disk_image_webhook', 'webhook_delivery',"
 				    " 'disk_image_publication', 'ci_worker', 'job', 'event', 'alert', 'policy',"
 				    " 'approval', 'gitea_run_cache', 'gitea_runner_cache')"), 13);
+	/* and what the Gitea poller keeps: jobs of cached runs, reachability */
+	assert_int_equal(su_sql_int(T->path, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+				    " AND name IN ('gitea_job_cache', 'gitea_status')"), 2);
 }
 
 static void

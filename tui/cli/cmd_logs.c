@@ -157,7 +157,14 @@ flush_partial(struct logs *l)
 static void
 on_state(dk_gitea_log_state st, uint64_t offset, int64_t size, void *payload)
 {
-	(void)payload;
+	struct logs *l = payload;
+
+	/*
+	 * What follows a shrink continues from the log's new end: a line left half-read
+	 * before it must not be glued to those bytes. Print it as it was.
+	 */
+	if (st == DK_GITEA_LOG_SHRUNK || st == DK_GITEA_LOG_EXPIRED)
+		flush_partial(l);
 	if (st == DK_GITEA_LOG_NOT_STARTED)
 		fprintf(stderr, "diskops: logs: the job has not started yet (queued for a runner); "
 			"waiting\n");

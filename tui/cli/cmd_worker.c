@@ -134,6 +134,35 @@ cmd_worker_revoke(struct cli *c, int argc, char **argv)
 }
 
 int
+cmd_worker_terminate(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = { CLI_COMMON_OPTIONS };
+	dk_worker *w = NULL;
+	int rc, released = 0;
+
+	if ((rc = cli_parse(c, argc, argv, opts, NULL, NULL)) != 0)
+		return rc;
+	if (argc - optind != 1)
+		return cli_usage_error(c, "give exactly one worker ID or NAME");
+	if ((rc = cli_account(c)) < 0 ||
+	    (rc = cli_confirm(c, "Terminate CI worker %s? Its token stops working at once and it "
+			      "cannot be rotated or reactivated", argv[optind])) < 0 ||
+	    (rc = dk_worker_terminate(c->store, &w, &released, c->account->id, argv[optind],
+				      cli_actor())) < 0)
+		return rc;
+	if (c->json) {
+		cli_print_json(json_pack("{s:b, s:s, s:i, s:o}", "revoked", 1, "worker_id", w->id,
+					 "released_jobs", released, "ci_worker", dk_worker_to_json(w)));
+	} else {
+		printf("CI worker terminated: %s (%s)\n", w->name, w->id);
+		printf("its token no longer works; %d leased job%s back in the queue\n", released,
+		       released == 1 ? "" : "s");
+	}
+	dk_worker_free(w);
+	return 0;
+}
+
+int
 cmd_worker_list(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = { CLI_COMMON_OPTIONS };
@@ -161,7 +190,8 @@ cmd_worker_list(struct cli *c, int argc, char **argv)
 		for (size_t i = 0; i < l->count; i++) {
 			char id[9], age[24];
 			const char *row[4] = { cli_short(id, l->items[i].id, 8), l->items[i].name,
-					       l->items[i].status,
+					       l->items[i].terminated_at ? "terminated"
+					       : l->items[i].status,
 					       dk_clock_age(age, l->items[i].last_seen_at) };
 
 			table_add(t, row);

@@ -101,6 +101,8 @@
 	  "new token for a CI worker (shown once); the old one stops working", "") \
 	X(worker_revoke, "worker", "revoke", cmd_worker_revoke, "ID|NAME", \
 	  "revoke a CI worker", "") \
+	X(worker_terminate, "worker", "terminate", cmd_worker_terminate, "ID|NAME", \
+	  "end a CI worker for good: token revoked, jobs it holds back to the queue", "") \
 	X(token_create, "token", "create", cmd_token_create, \
 	  "--name N --role viewer|operator|admin [--ttl 30d]", \
 	  "issue an operator API token (JWT, printed once)", \
