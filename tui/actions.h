@@ -16,10 +16,14 @@ enum {
 	VB_PUBLICATION = 1 << 2,
 	VB_EVENTS = 1 << 3,
 	VB_ALERTS = 1 << 4,
-	VB_HELP = 1 << 5
+	VB_HELP = 1 << 5,
+	VB_RUNS = 1 << 6,
+	VB_JOBS = 1 << 7,
+	VB_LOG = 1 << 8
 };
 #define VB_LISTS (VB_OVERVIEW | VB_PUBLICATIONS | VB_EVENTS | VB_ALERTS)
-#define VB_ALL (VB_LISTS | VB_PUBLICATION | VB_HELP)
+#define VB_CI (VB_RUNS | VB_JOBS | VB_LOG)
+#define VB_ALL (VB_LISTS | VB_PUBLICATION | VB_HELP | VB_CI)
 
 enum {
 	AF_CHANGES = 1 << 0,    /* changes state: hidden from help and refused with --read-only */
@@ -46,8 +50,8 @@ enum {
 	X(PAGE_UP, "page-up", "PgUp C-b", VB_ALL, 0, "Moving", "previous page") \
 	X(FIRST, "first", "g Home", VB_ALL, 0, "Moving", "first row") \
 	X(LAST, "last", "G End", VB_ALL, 0, "Moving", "last row") \
-	X(ENTER, "enter", "Enter", VB_OVERVIEW | VB_PUBLICATIONS, 0, "Selection", \
-	  "open the selected row") \
+	X(ENTER, "enter", "Enter", VB_OVERVIEW | VB_PUBLICATIONS | VB_RUNS | VB_JOBS, 0, \
+	  "Selection", "open the selected row") \
 	X(YANK, "yank", "y", VB_LISTS | VB_PUBLICATION, 0, "Selection", \
 	  "copy the selected id, digest or ref (OSC 52)") \
 	X(SEARCH, "search", "/", VB_ALL, 0, "Searching", "search this view") \
@@ -61,6 +65,13 @@ enum {
 	  "promote the selected publication: the same dialog, under the promote policy") \
 	X(ACK, "ack", "a", VB_ALERTS, AF_CHANGES, "Alerts", \
 	  "acknowledge the selected alert") \
+	X(RUNS, "runs", "5", VB_ALL, 0, "Views", "workflow runs of the platforms' build repos") \
+	X(FOLLOW, "follow", "F", VB_LOG, 0, "Log", \
+	  "follow the log as it grows (scrolling up pauses, G resumes)") \
+	X(FILTER, "filter", "f", VB_LOG, 0, "Log", "only the lines matching the last search") \
+	X(WRAP, "wrap", "w", VB_LOG, 0, "Log", "wrap long lines") \
+	X(TIMESTAMPS, "timestamps", "t", VB_LOG, 0, "Log", "show the time Gitea stamped on each line") \
+	X(LOGS, "logs", "", VB_ALL, AF_ARG, "Commands", ":logs JOB  the log of a job") \
 	X(PLATFORM, "platform", "", VB_ALL, AF_ARG, "Commands", \
 	  ":platform NAME  publications of that platform") \
 	X(ACCOUNT, "account", "", VB_ALL, AF_ARG, "Commands", ":account NAME  switch account") \

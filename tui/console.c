@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include <curses.h>
 
+#include "ci.h"
 #include "engine.h"
 #include "diskops/error.h"
 
@@ -177,12 +178,16 @@ dk_console_run(const struct console_opts *opts, dk_config *cfg, dk_store *store,
 	if ((rc = term_init(&topts, loop_wake_fd(c.loop))) < 0)
 		goto done;
 	console_switch(&c, &overview_view, NULL);
+	ci_start(&c);
+	if (c.opts.log_file)
+		log_open_file(&c, c.opts.log_file);
 	c.dirty = true;
 	loop_timer(c.loop, VERSION_CHECK_MS, check_version, &c);
 	loop_timer(c.loop, AGE_TICK_MS, age_tick, &c);
 	rc = loop_run(c.loop, STDIN_FILENO, &h);
 	term_end();
 done:
+	ci_stop(&c);
 	while (c.view) {
 		struct view *parent = c.view->parent;
 

@@ -24,6 +24,7 @@ struct console_opts {
 	bool no_color;
 	bool ascii;
 	bool mouse;
+	const char *log_file;   /* --log FILE: open the log view on a local file */
 };
 
 /* `diskops console`: runs until the operator quits; returns 0 or a DK_E* code. */
@@ -86,6 +87,8 @@ struct view_ops {
 	/* View-specific actions; R_PASS hands the action to the engine. */
 	int (*request)(struct view *v, struct console *c, enum action a, const char *arg);
 	void (*done)(struct view *v);
+	/* Draws the body itself instead of rows of cells (the log view); NULL: rows. */
+	void (*paint)(struct view *v, struct console *c, int y0, int height);
 };
 
 struct view {
@@ -123,6 +126,16 @@ int console_alert_ack(struct console *c, int64_t alert_id);
 /* The views, one file each in views/. */
 extern const struct view_ops overview_view, publications_view, publication_view,
 	events_view, alerts_view, help_view;
+extern const struct view_ops runs_view, jobs_view, log_view;
+/* views/log.c: `:logs JOB` and `--log FILE`. */
+int log_open_job(struct console *c, const char *repo, long long job_id, const char *name);
+int log_open_file(struct console *c, const char *path);
+/* Runs fn(arg) on the loop thread at its next turn (incremental work such as indexing). */
+void console_later(struct console *c, void (*fn)(void *), void *arg);
+/* Runs fn(arg) every interval_ms on the loop thread. */
+int console_every(struct console *c, int interval_ms, void (*fn)(void *), void *arg);
+/* Asks for a repaint at the loop's next turn. */
+void console_redraw(struct console *c);
 
 /* --- shared helpers for cells (tui/draw.c) --- */
 
@@ -132,6 +145,8 @@ void cell_set(struct cell *c, enum style st, const char *fmt, ...)
 /* Colour for a publication or platform status name. */
 enum style style_for_status(const char *status);
 enum style style_for_severity(const char *severity);
+/* Text fitted into width columns at y, x, for views that paint themselves. */
+void draw_text(int y, int x, int width, const char *text, int attr);
 /* "1.2 GiB"; "-" for <= 0. */
 const char *human_size(char *buf, size_t len, int64_t bytes);
 

@@ -366,7 +366,10 @@ console_paint(struct console *c)
 			move(y, 0);
 			clrtoeol();
 		}
-		paint_rows(c, c->view, 1, view_body_height());
+		if (c->view->ops->paint)
+			c->view->ops->paint(c->view, c, 1, view_body_height() + 1);
+		else
+			paint_rows(c, c->view, 1, view_body_height());
 		paint_status(c);
 		paint_bottom(c);
 		/* Last, over the rows: a resize repaints it centred on the new size. */

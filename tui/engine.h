@@ -42,6 +42,7 @@ struct console {
 	enum style message_style;
 	struct prompt prompt;
 	struct dialog dialog;
+	struct ci *ci;          /* Gitea runs, jobs and logs (tui/ci.c) */
 	bool dirty;             /* something changed since the last paint */
 	bool clear;             /* repaint every cell (resize, C-l) */
 	int rc;

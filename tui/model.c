@@ -99,7 +99,9 @@ console_snapshot_load(dk_store *store, const char *account_id, struct console_sn
 	if ((rc = dk_store_event_list(store, &s->events, &ef)) < 0 ||
 	    (rc = dk_store_alert_list(store, &s->alerts, account_id, false)) < 0)
 		goto fail;
-	qsort(s->alerts->items, s->alerts->count, sizeof(*s->alerts->items), alert_order);
+	/* No alerts: items may be NULL, which qsort must not be given. */
+	if (s->alerts->count > 1)
+		qsort(s->alerts->items, s->alerts->count, sizeof(*s->alerts->items), alert_order);
 	count_alerts(s);
 	*out = s;
 	return 0;

@@ -139,7 +139,8 @@ prompt_key(struct console *c, int key)
 		/* An empty search repeats the last one, as in less and vi. */
 		if (line[0])
 			snprintf(c->view->search, sizeof(c->view->search), "%s", line);
-		return view_search(c, c->view, 1);
+		/* Through the view first: the log view searches its file, not rows. */
+		return console_dispatch(c, ACT_SEARCH_NEXT, NULL);
 	case KEY_BACKSPACE:
 		if (p->len == 0) {
 			p->active = false;

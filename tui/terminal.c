@@ -155,6 +155,28 @@ setup_styles(void)
 	attrs[ST_GROUP] = (int)(COLOR_PAIR(4) | A_BOLD);
 }
 
+#define ANSI_PAIR_BASE 16
+
+int
+term_ansi_attr(int fg, int bg)
+{
+	static bool made[81];
+	int idx, pair;
+
+	if (!color_on || (fg < 0 && bg < 0) || fg > 7 || bg > 7)
+		return 0;
+	idx = (fg + 1) * 9 + (bg + 1);
+	pair = ANSI_PAIR_BASE + idx;
+	if (pair >= COLOR_PAIRS)
+		return 0;
+	/* Pairs are made on first use: most logs use three or four colours. */
+	if (!made[idx]) {
+		init_pair((short)pair, (short)fg, (short)bg);
+		made[idx] = true;
+	}
+	return (int)COLOR_PAIR(pair);
+}
+
 int
 term_init(const struct term_opts *o, int fd)
 {

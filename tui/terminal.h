@@ -50,6 +50,9 @@ void term_end(void);
 /* The curses attributes of a style. */
 int term_attr(enum style st);
 const char *term_glyph(enum glyph g);
+/* The colour pair of an ANSI foreground and background (0–7, -1 default) as curses
+ * attributes; 0 when colour is off (NO_COLOR, --no-color, a mono terminal). */
+int term_ansi_attr(int fg, int bg);
 
 /* Signal flags, consumed by the loop. A taken resize has already resized curses, so the
  * next input read returns KEY_RESIZE. */

@@ -4,13 +4,14 @@
 #include <string.h>
 #include <curses.h>
 
+#include "ci.h"
 #include "engine.h"
 #include "diskops/account.h"
 #include "diskops/error.h"
 
 /* The top-level views, in Tab order. */
 static const struct view_ops *const top_views[] = {
-	&overview_view, &publications_view, &events_view, &alerts_view,
+	&overview_view, &publications_view, &events_view, &alerts_view, &runs_view,
 };
 #define N_TOP (sizeof(top_views) / sizeof(top_views[0]))
 
@@ -311,6 +312,24 @@ save_display(struct console *c, const char *path)
 	return R_REDRAW;
 }
 
+void
+console_later(struct console *c, void (*fn)(void *), void *arg)
+{
+	loop_post(c->loop, fn, arg);
+}
+
+int
+console_every(struct console *c, int interval_ms, void (*fn)(void *), void *arg)
+{
+	return loop_timer(c->loop, interval_ms, fn, arg);
+}
+
+void
+console_redraw(struct console *c)
+{
+	c->dirty = true;
+}
+
 int
 console_dispatch(struct console *c, enum action a, const char *arg)
 {
@@ -412,6 +431,15 @@ console_dispatch(struct console *c, enum action a, const char *arg)
 		return switch_account(c, arg);
 	case ACT_SAVE_DISPLAY:
 		return save_display(c, arg);
+	case ACT_RUNS:
+		switch_top(c, &runs_view);
+		return R_REDRAW;
+	case ACT_LOGS:
+		return log_open_job(c, NULL, strtoll(arg, NULL, 10), NULL);
+	case ACT_FOLLOW:
+	case ACT_FILTER:
+	case ACT_WRAP:
+	case ACT_TIMESTAMPS:
 	case ACT_ENTER:
 	case ACT_SHOW_ALL:
 	case ACT_ROLLBACK:
@@ -434,6 +462,7 @@ console_reload(struct console *c)
 		return rc;
 	}
 	c->snap = s;
+	ci_sync_repos(c);
 	view_rows_all(c);
 	console_snapshot_free(old);
 	return 0;

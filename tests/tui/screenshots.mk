@@ -15,5 +15,5 @@ screenshot-deps:
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-screenshots: screenshot-deps $(BIN)
-	@sh tests/tui/screenshots.sh $(BIN) screenshots
+screenshots: screenshot-deps $(BIN) $(EMU_BIN)
+	@sh tests/tui/screenshots.sh $(BIN) screenshots $(EMU_BIN)

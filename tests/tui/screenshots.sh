@@ -1,5 +1,5 @@
 #!/bin/sh
-# screenshots.sh BIN OUTDIR — drives the console in tmux (120x40 and 80x24) through its
+# screenshots.sh BIN OUTDIR [EMULATOR] — drives the console in tmux (120x40 and 80x24) through its
 # views and turns each screen into a PNG: capture-pane -e -N → aha → headless Chromium.
 set -eu
 bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
@@ -7,7 +7,9 @@ out=$2
 here=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d)
 sock=dkshots-$$
-trap 'tmux -L $sock kill-server 2>/dev/null || true; rm -rf "$tmp"' EXIT
+emu=${3:-}
+emu_pid=
+trap 'tmux -L $sock kill-server 2>/dev/null || true; [ -z "$emu_pid" ] || kill $emu_pid 2>/dev/null || true; rm -rf "$tmp"' EXIT
 mkdir -p "$out"
 
 export DISKOPS_STATE_DIR="$tmp/state" XDG_CONFIG_HOME="$tmp/config" DISKOPS_CONFIG= TZ=UTC
@@ -18,6 +20,45 @@ export DISKOPS_STATE_DIR="$tmp/state" XDG_CONFIG_HOME="$tmp/config" DISKOPS_CONF
 "$bin" platform create edge-arm --arch arm64 --tlog optional >/dev/null
 "$bin" platform create lab-x86 --arch amd64 >/dev/null
 sqlite3 "$tmp/state/diskops.db" < "$here/seed.sql"
+
+# The runs and log views need a Gitea: the emulator, with one finished and one running build.
+if [ -n "$emu" ]; then
+	token=screenshot-token-0123456789
+	mkfifo "$tmp/emu.out"
+	"$emu" --version 1.27 --swagger "$here/../../../shared/reference/gitea/swagger.v1.json" \
+		--data "$tmp/emu" --unknown-log "$tmp/emu-unknown.log" --user "ops:$token:pw" \
+		--repo ops/ubuntu-image --runner builder-1:online:disk-image-builder,amd64 \
+		>"$tmp/emu.out" 2>"$tmp/emu.err" &
+	emu_pid=$!
+	read -r listening < "$tmp/emu.out"
+	export DISKOPS_GITEA_URL="http://${listening#listening on }" DISKOPS_GITEA_TOKEN=$token
+	wf=$(printf 'on:\n  workflow_dispatch:\njobs:\n  build-image:\n    runs-on: disk-image-builder\n' | base64 -w0)
+	curl -fsS -o /dev/null -X POST -H "Authorization: token $token" -H 'Content-Type: application/json' \
+		-d "{\"content\":\"$wf\",\"message\":\"add the workflow\"}" \
+		"$DISKOPS_GITEA_URL/api/v1/repos/ops/ubuntu-image/contents/.gitea/workflows/build-disk-image.yml"
+	"$bin" platform set ubuntu-24.04-lts --build-repo ops/ubuntu-image >/dev/null
+	script="$tmp/emu/repos/ops/ubuntu-image.git/emulator-runner.sh"
+	printf '%s\n' 'echo "##[step] Checkout"' 'echo "cloned ops/ubuntu-image at $GITHUB_SHA"' \
+		'echo "##[step] Build image"' 'echo "image built"' > "$script"
+	"$bin" dispatch --platform ubuntu-24.04-lts >/dev/null
+	until "$bin" runs list --platform ubuntu-24.04-lts 2>/dev/null | grep -q success; do sleep 0.1; done
+	cat > "$script" <<'SH'
+echo "##[step] Checkout"
+echo "cloned ops/ubuntu-image at $GITHUB_SHA"
+echo "##[step] Build image"
+printf '\033[1;34m==>\033[0m mkosi build --image ubuntu-24.04-lts\n'
+for i in 1 2 3 4 5 6 7 8 9 10 11 12; do
+	printf '\033[32m[build]\033[0m installing package set %d of 40\n' $i
+done
+printf '\033[33mwarning:\033[0m locale C.UTF-8 has no translations installed\n'
+for i in 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30; do
+	printf '\033[32m[build]\033[0m installing package set %d of 40\n' $i
+done
+printf '\033[1;34m==>\033[0m writing squashfs (812 MiB)\n'
+while :; do sleep 1; done
+SH
+	"$bin" dispatch --platform ubuntu-24.04-lts >/dev/null
+fi
 
 tm() { tmux -L "$sock" -f /dev/null "$@"; }
 
@@ -73,5 +114,18 @@ for size in 120x40 80x24; do
 	tm send-keys -t c: 2 '?'
 	wait_for "publications › help"
 	shot "help-$size" "$cols" "$rows"
+	if [ -n "$emu" ]; then
+		tm send-keys -t c: 5
+		wait_for "running"
+		shot "runs-$size" "$cols" "$rows"
+		tm send-keys -t c: Enter
+		wait_for "Build image"
+		shot "run-$size" "$cols" "$rows"
+		tm send-keys -t c: Enter
+		wait_for "writing squashfs"
+		tm send-keys -t c: / && tm send-keys -t c: -l warning && tm send-keys -t c: Enter
+		wait_for "/warning: line"
+		shot "log-$size" "$cols" "$rows"
+	fi
 	tm kill-server
 done

@@ -164,13 +164,15 @@ navigate_every_view(int width, int height, cli_env *e)
 	assert_contains(t->last, "signature_rejected");
 	assert_contains(t->last, "acked");
 	tm_keys(t, "Tab", NULL);
+	tm_wait(t, "diskops › runs");
+	tm_keys(t, "Tab", NULL);
 	tm_wait(t, "diskops › overview");
 	tm_keys(t, "Tab", NULL);
 	tm_wait(t, "› publications");
 	tm_keys(t, "BTab", NULL);
 	tm_wait_gone(t, "› publications");
 	tm_keys(t, "BTab", NULL);
-	tm_wait(t, "diskops › alerts");
+	tm_wait(t, "diskops › runs");
 	tm_keys(t, "1", NULL);
 	tm_wait(t, "diskops › overview");
 

@@ -1,3 +1,5 @@
+#include <errno.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -8,7 +10,8 @@ enum {
 	OPT_READ_ONLY = CLI_OPT__COMMAND,
 	OPT_NO_COLOR,
 	OPT_ASCII,
-	OPT_MOUSE
+	OPT_MOUSE,
+	OPT_LOG
 };
 
 static int
@@ -23,6 +26,7 @@ each(struct cli *c, int opt, const char *arg, void *ctx)
 	case OPT_NO_COLOR: o->no_color = true; break;
 	case OPT_ASCII: o->ascii = true; break;
 	case OPT_MOUSE: o->mouse = true; break;
+	case OPT_LOG: o->log_file = arg; break;
 	}
 	return 0;
 }
@@ -35,6 +39,7 @@ cmd_console(struct cli *c, int argc, char **argv)
 		{ "no-color", no_argument, NULL, OPT_NO_COLOR },
 		{ "ascii", no_argument, NULL, OPT_ASCII },
 		{ "mouse", no_argument, NULL, OPT_MOUSE },
+		{ "log", required_argument, NULL, OPT_LOG },
 		CLI_COMMON_OPTIONS
 	};
 	struct console_opts o = { 0 };
@@ -44,6 +49,10 @@ cmd_console(struct cli *c, int argc, char **argv)
 		return rc;
 	if (optind < argc)
 		return cli_usage_error(c, "unexpected argument \"%s\"", argv[optind]);
+	/* A log that cannot be read is said before the screen is taken over. */
+	if (o.log_file && access(o.log_file, R_OK) < 0)
+		return dk_error_set(errno == ENOENT ? DK_ENOTFOUND : DK_EINVALID, "--log %s: %s",
+				    o.log_file, strerror(errno));
 	/* Scripts want the headless commands; a console on a pipe would only hang. */
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
 		return cli_usage_error(c, "the console needs a terminal; scripts use the headless "

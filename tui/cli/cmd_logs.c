@@ -8,6 +8,7 @@
 
 #include "cli/cli_gitea.h"
 #include "diskops/error.h"
+#include "diskops/logbuf.h"
 #include "diskops/regex.h"
 #include "diskops/valid.h"
 
@@ -65,19 +66,12 @@ static void
 split_line(const char *line, size_t len, const char **time, size_t *tlen, const char **text,
 	   size_t *xlen)
 {
-	const char *sp = memchr(line, ' ', len);
+	size_t prefix = dk_log_time_prefix(line, len);
 
-	if (len > 20 && line[4] == '-' && line[10] == 'T' && sp) {
-		*time = line;
-		*tlen = (size_t)(sp - line);
-		*text = sp + 1;
-		*xlen = len - *tlen - 1;
-	} else {
-		*time = "";
-		*tlen = 0;
-		*text = line;
-		*xlen = len;
-	}
+	*time = prefix ? line : "";
+	*tlen = prefix ? prefix - 1 : 0;
+	*text = line + prefix;
+	*xlen = len - prefix;
 }
 
 static void

@@ -9,12 +9,14 @@
  * The dispatch, `diskops --help` and `diskops <noun> --help` are all generated from it.
  */
 #define CLI_COMMANDS(X) \
-	X(console, "console", NULL, cmd_console, "[--read-only] [--no-color] [--ascii] [--mouse]", \
+	X(console, "console", NULL, cmd_console, \
+	  "[--read-only] [--no-color] [--ascii] [--mouse] [--log FILE]", \
 	  "open the operator console (what `diskops` alone does on a terminal)", \
 	  "  --read-only  hide and refuse every action that changes something\n" \
 	  "  --no-color   no colour at all (also when NO_COLOR is set)\n" \
 	  "  --ascii      ASCII line drawing (automatic when the locale is not UTF-8)\n" \
 	  "  --mouse      mouse wheel and clicks (off by default: it breaks text selection)\n" \
+	  "  --log FILE   open the log view on a local file (follows it as it grows)\n" \
 	  "Keys: ? inside the console; bindings in config.ini [keys], e.g. `quit = Q C-q`.\n") \
 	X(init, "init", NULL, cmd_init, "", \
 	  "create the state dir, database, master key and default account", \

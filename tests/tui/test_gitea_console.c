@@ -1,0 +1,463 @@
+/*
+ * The console's runs and log views as an operator uses them: the real binary in tmux
+ * against the Gitea emulator (runs, jobs, a log growing while the job runs), and the log
+ * view on local files (search, filter, wrap, timestamps, colours, a million lines).
+ * Every step waits for the screen; the time limits are hang guards only.
+ */
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "emuutil.h"
+#include "tmuxutil.h"
+
+#define RUN(e, r, ...) cli_run((e), (r), __VA_ARGS__, NULL)
+
+static emu_t *E;
+static char url_env[128];
+static const char token_env[] = "DISKOPS_GITEA_TOKEN=" EMU_ALICE;
+
+static const char workflow_b64[] =
+	/* on: workflow_dispatch; one job "build-image" on disk-image-builder */
+	"b246CiAgd29ya2Zsb3dfZGlzcGF0Y2g6CmpvYnM6CiAgYnVpbGQtaW1hZ2U6CiAgICBydW5zLW9uOiBk"
+	"aXNrLWltYWdlLWJ1aWxkZXIKICAgIHRpbWVvdXQtbWludXRlczogNjAK";
+
+/* Two steps; the second waits for the test's "go" before its last lines. */
+static const char build_script[] =
+	"echo '##[step] Checkout'\n"
+	"echo 'cloning the image recipe'\n"
+	"echo '##[step] Build image'\n"
+	"printf '\\033[32mcompiling\\033[0m the root filesystem\\n'\n"
+	"while [ ! -e \"$GITEA_EMULATOR_GIT_DIR/go\" ]; do sleep 0.05; done\n"
+	"echo 'squashfs written: 812 MiB'\n"
+	"echo 'image sealed'\n";
+
+static void
+assert_contains(const char *haystack, const char *needle)
+{
+	if (!haystack || !strstr(haystack, needle))
+		fail_msg("expected \"%s\" in:\n%s", needle, haystack ? haystack : "(null)");
+}
+
+static void
+assert_lacks(const char *haystack, const char *needle)
+{
+	if (strstr(haystack, needle))
+		fail_msg("did not expect \"%s\" in:\n%s", needle, haystack);
+}
+
+static void
+quit(tm_session *t)
+{
+	tm_keys(t, "Q", NULL);
+	tm_wait(t, "console exited");
+	assert_contains(t->last, "console exited 0");
+}
+
+/* SGR parameters that set a colour: 30–38, 40–48, 90–97, 100–107 (39/49 reset). */
+static bool
+has_colour(const char *s)
+{
+	regex_t re;
+	bool found;
+
+	assert_int_equal(regcomp(&re, "\033\\[([0-9;]*;)?(3[0-8]|4[0-8]|9[0-7]|10[0-7])(;[0-9;]*)?m",
+				 REG_EXTENDED), 0);
+	found = regexec(&re, s, 0, NULL, 0) == 0;
+	regfree(&re);
+	return found;
+}
+
+static int
+setup(void **state)
+{
+	cli_env *e = cli_env_new();
+	tu_run_result r;
+
+	assert_int_equal(RUN(e, &r, "init"), 0);
+	tu_run_result_free(&r);
+	*state = e;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	tm_stop_all();
+	cli_env_free(*state);
+	return 0;
+}
+
+static int
+emu_setup(void **state)
+{
+	char body[512];
+	cli_env *e;
+	tu_run_result r;
+
+	E = emu_start("1.27", NULL);
+	snprintf(url_env, sizeof(url_env), "DISKOPS_GITEA_URL=%s", E->url);
+	snprintf(body, sizeof(body), "{\"content\":\"%s\",\"message\":\"add the workflow\"}",
+		 workflow_b64);
+	assert_int_equal(emu_http(E, "POST", "/api/v1/repos/alice/build/contents/.gitea/workflows/"
+				  "build-disk-image.yml", EMU_ALICE, body, NULL), 201);
+	setup(state);
+	e = *state;
+	e->extra_env[0] = url_env;
+	e->extra_env[1] = token_env;
+	assert_int_equal(RUN(e, &r, "platform", "create", "pc-amd64", "--arch", "amd64",
+			     "--build-repo", "alice/build"), 0);
+	tu_run_result_free(&r);
+	return 0;
+}
+
+static int
+emu_teardown(void **state)
+{
+	long unknown = emu_unknown_calls(E);
+
+	teardown(state);
+	assert_int_equal(emu_stop(E), 0);
+	E = NULL;
+	/* The console asked Gitea only what its swagger offers. */
+	return unknown == 0 ? 0 : -1;
+}
+
+static char *
+gate_path(void)
+{
+	char *gate;
+
+	assert_true(asprintf(&gate, "%s/repos/alice/build.git/go", E->data) > 0);
+	return gate;
+}
+
+/*
+ * Runs → the run's jobs and steps → the log of the running job, which grows on screen
+ * without a key press, survives resizing to 80×24 and back, and ends with the job.
+ */
+static void
+runs_jobs_and_a_live_log(void **state)
+{
+	cli_env *e = *state;
+	char env[400], *gate = gate_path(), *line;
+	tu_run_result r;
+	tm_session *t;
+
+	unlink(gate);
+	emu_runner_script(E, "alice", "build", build_script);
+	assert_int_equal(RUN(e, &r, "dispatch", "--platform", "pc-amd64"), 0);
+	tu_run_result_free(&r);
+
+	snprintf(env, sizeof(env), "%s %s", url_env, token_env);
+	t = tm_start(e, 132, 43, env, "");
+	tm_wait(t, "diskops › overview");
+	tm_keys(t, "5", NULL);
+	tm_wait(t, "› runs");
+	tm_wait(t, "running");
+	line = tm_line(t, "pc-amd64");
+	assert_contains(line, "#1");
+	assert_contains(line, "dispatch");
+	assert_contains(line, "workflow");
+	free(line);
+
+	/* The run's jobs and their steps, the running step marked so. */
+	tm_keys(t, "Enter", NULL);
+	tm_wait(t, "› run #1");
+	tm_wait(t, "3. Build image");
+	line = tm_line(t, "build-image");
+	assert_contains(line, "running");
+	assert_contains(line, "builder-1");
+	free(line);
+	line = tm_line(t, "2. Checkout");
+	assert_contains(line, "success");
+	free(line);
+
+	/* The log, following: what the job printed so far, colours rendered. */
+	tm_keys(t, "Enter", NULL);
+	tm_wait(t, "build-image log");
+	tm_wait(t, "compiling the root filesystem");
+	assert_contains(t->last, "following");
+	assert_contains(t->last, "cloning the image recipe");
+	/* Gitea's timestamps are hidden until `t`. */
+	assert_lacks(t->last, "Z cloning");
+	{
+		char *screen = tm_capture(t, true);
+
+		assert_true(has_colour(screen));
+		free(screen);
+	}
+
+	/* Smaller and back while following; then the job talks again. */
+	tm_resize(t, 80, 24);
+	tm_wait(t, "lines 1-");
+	tm_wait(t, "compiling the root filesystem");
+	tm_resize(t, 132, 43);
+	tm_wait(t, "compiling the root filesystem");
+	assert_int_equal(tu_write_file(gate, "", 0644), 0);
+	tm_wait(t, "squashfs written: 812 MiB");
+	tm_wait(t, "image sealed");
+	tm_wait(t, "job finished: success");
+
+	/* Timestamps on and off. */
+	tm_keys(t, "t", NULL);
+	tm_wait(t, "Z image sealed");
+	tm_keys(t, "t", NULL);
+	tm_wait_gone(t, "Z image sealed");
+
+	/* Back to the run: its job completed. */
+	tm_keys(t, "Escape", NULL);
+	tm_wait(t, "› run #1");
+	tm_wait(t, "success");
+	quit(t);
+	tm_stop(t);
+	free(gate);
+}
+
+/* :logs JOB opens the same view from anywhere. */
+static void
+logs_command_opens_a_job(void **state)
+{
+	cli_env *e = *state;
+	char env[400], cmd[64], *gate = gate_path();
+	json_t *j, *jobs;
+	long long run, job;
+	tm_session *t;
+
+	assert_int_equal(tu_write_file(gate, "", 0644), 0);
+	emu_runner_script(E, "alice", "build", "echo 'one-shot build done'\n");
+	j = cli_json(e, "dispatch", "--platform", "pc-amd64", "--json", NULL);
+	run = json_integer_value(json_object_get(j, "run_id"));
+	json_decref(j);
+	assert_true(run > 0);
+	snprintf(cmd, sizeof(cmd), "%lld", run);
+	j = cli_json(e, "runs", "show", cmd, "--platform", "pc-amd64", "--json", NULL);
+	jobs = json_object_get(j, "jobs");
+	job = json_integer_value(json_object_get(json_array_get(jobs, 0), "id"));
+	json_decref(j);
+	assert_true(job > 0);
+	emu_wait_job(E, job);
+
+	snprintf(env, sizeof(env), "%s %s", url_env, token_env);
+	t = tm_start(e, 80, 24, env, "");
+	tm_wait(t, "diskops › overview");
+	snprintf(cmd, sizeof(cmd), "logs %lld", job);
+	tm_keys(t, ":", NULL);
+	tm_type(t, cmd);
+	tm_keys(t, "Enter", NULL);
+	tm_wait(t, "one-shot build done");
+	tm_wait(t, "job finished: success");
+	quit(t);
+	tm_stop(t);
+	free(gate);
+}
+
+/* --- the log view on local files --- */
+
+static char *
+write_log(cli_env *e, const char *name, const char *text)
+{
+	char *path = tu_path(e->state_dir, name);
+
+	assert_int_equal(tu_write_file(path, text, 0644), 0);
+	return path;
+}
+
+static tm_session *
+open_log(cli_env *e, int w, int h, const char *env, const char *path)
+{
+	char args[600];
+
+	snprintf(args, sizeof(args), "--log '%s'", path);
+	return tm_start(e, w, h, env, args);
+}
+
+/* 2,000 stamped lines; "needle" on lines 500, 1000 and 1500; a long one at 1200. */
+static char *
+search_log(cli_env *e)
+{
+	size_t cap = 2000 * 120 + 1000, used = 0;
+	char *text = malloc(cap), *path;
+
+	for (int i = 1; i <= 2000; i++) {
+		used += (size_t)snprintf(text + used, cap - used, "2026-11-23T10:00:%02d.0000000Z %s %d%s\n",
+					 i % 60, i % 500 == 0 && i != 2000 ? "the needle at line" : "hay line",
+					 i, i == 1200 ? " and then a very long tail that goes on past the edge "
+					 "of any terminal, for quite a while, until it finally ends: TAIL-END" : "");
+	}
+	path = write_log(e, "search.log", text);
+	free(text);
+	return path;
+}
+
+static void
+search_filter_wrap_in_a_log(void **state)
+{
+	cli_env *e = *state;
+	char *path = search_log(e), *screen, *line;
+	tm_session *t = open_log(e, 80, 24, "", path);
+
+	tm_wait(t, "hay line 2000");
+	assert_contains(t->last, "lines 1,981-2,000 of 2,000");
+
+	/* / jumps to the first hit after the screen (wrapping), n and N walk them. */
+	tm_keys(t, "g", NULL);
+	tm_wait(t, "hay line 1 ");
+	assert_contains(t->last, "paused");
+	tm_keys(t, "/", NULL);
+	tm_type(t, "needle");
+	tm_keys(t, "Enter", NULL);
+	tm_wait(t, "/needle: line 500");
+	assert_contains(t->last, "the needle at line 500");
+	tm_keys(t, "n", NULL);
+	tm_wait(t, "/needle: line 1,000");
+	tm_keys(t, "n", NULL);
+	tm_wait(t, "/needle: line 1,500");
+	tm_keys(t, "N", NULL);
+	tm_wait(t, "/needle: line 1,000");
+	tm_keys(t, "n", "n", NULL);
+	tm_wait(t, "/needle: line 500 (search wrapped)");
+	/* The hit is highlighted: reverse video starts right at the word. */
+	screen = tm_capture(t, true);
+	assert_non_null(strstr(screen, "7mneedle") ? strstr(screen, "7mneedle")
+			   : strstr(screen, ";7mneedle"));
+	free(screen);
+
+	/* f: only the matching lines. */
+	tm_keys(t, "f", NULL);
+	tm_wait(t, "filter /needle: 3 matching lines");
+	tm_wait_gone(t, "hay line");
+	assert_contains(t->last, "the needle at line 500");
+	assert_contains(t->last, "the needle at line 1000");
+	assert_contains(t->last, "the needle at line 1500");
+	tm_keys(t, "f", NULL);
+	tm_wait(t, "hay line");
+
+	/* w: the long line's tail comes into sight. */
+	tm_keys(t, "/", NULL);
+	tm_type(t, "line 1200 ");
+	tm_keys(t, "Enter", NULL);
+	tm_wait(t, "/line 1200 : line 1,200");
+	line = tm_line(t, "hay line 1200 ");
+	assert_lacks(line, "TAIL-END");
+	free(line);
+	tm_keys(t, "w", NULL);
+	tm_wait(t, "TAIL-END");
+	assert_contains(t->last, "wrap");
+	tm_keys(t, "w", NULL);
+	tm_wait_gone(t, "TAIL-END");
+
+	/* G follows the end again. */
+	tm_keys(t, "G", NULL);
+	tm_wait(t, "hay line 2000");
+	tm_wait(t, "following");
+	quit(t);
+	tm_stop(t);
+	free(path);
+}
+
+/* A million lines open at once with the end on screen; g and G cross them. */
+static void
+a_million_lines(void **state)
+{
+	cli_env *e = *state;
+	char *path = tu_path(e->state_dir, "million.log");
+	FILE *f = fopen(path, "w");
+	tm_session *t;
+
+	assert_non_null(f);
+	for (int i = 1; i <= 1000000; i++)
+		fprintf(f, "2026-11-23T10:00:00.0000000Z step output line %d\n", i);
+	fclose(f);
+	t = open_log(e, 132, 43, "", path);
+	tm_wait(t, "step output line 1000000");
+	tm_wait(t, "of 1,000,000");
+	tm_keys(t, "g", NULL);
+	tm_wait(t, "step output line 1 ");
+	tm_wait_gone(t, "step output line 1000000");
+	tm_keys(t, "G", NULL);
+	tm_wait(t, "step output line 1000000");
+	assert_contains(t->last, "lines 999,962-1,000,000 of 1,000,000");
+	quit(t);
+	tm_stop(t);
+	free(path);
+}
+
+/* A log that grows while it is open: the new lines show without a key. */
+static void
+a_growing_file_is_followed(void **state)
+{
+	cli_env *e = *state;
+	char *path = write_log(e, "grow.log", "first line\n");
+	tm_session *t = open_log(e, 80, 24, "", path);
+	FILE *f;
+
+	tm_wait(t, "first line");
+	f = fopen(path, "a");
+	assert_non_null(f);
+	fputs("a second line arrives\n", f);
+	fclose(f);
+	tm_wait(t, "a second line arrives");
+	quit(t);
+	tm_stop(t);
+	free(path);
+}
+
+static void
+colours_in_the_log(tm_session *t, bool expect)
+{
+	char *screen;
+
+	tm_wait(t, "all green");
+	screen = tm_capture(t, true);
+	if (has_colour(screen) != expect)
+		fail_msg("colour escapes %s:\n%s", expect ? "missing" : "with colour off", screen);
+	free(screen);
+	quit(t);
+	tm_stop(t);
+}
+
+static void
+no_color_log_has_no_colour_escapes(void **state)
+{
+	cli_env *e = *state;
+	char *path = write_log(e, "colour.log", "\033[31merror\033[0m: one\n\033[1;32mall green\033[0m\n"
+			       "\033[38;5;3mwarning\033[39m done\n");
+
+	/* The check is real: with colour on, the same log carries colour. */
+	colours_in_the_log(open_log(e, 80, 24, "", path), true);
+	colours_in_the_log(open_log(e, 80, 24, "NO_COLOR=1", path), false);
+	free(path);
+}
+
+static void
+a_missing_log_file_is_refused(void **state)
+{
+	tu_run_result r;
+
+	assert_int_equal(RUN(*state, &r, "console", "--log", "/nonexistent/build.log"), 3);
+	assert_contains(r.err, "/nonexistent/build.log");
+	tu_run_result_free(&r);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest emu[] = {
+		cmocka_unit_test(runs_jobs_and_a_live_log),
+		cmocka_unit_test(logs_command_opens_a_job),
+	};
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+	const struct CMUnitTest files[] = {
+		T(search_filter_wrap_in_a_log),
+		T(a_million_lines),
+		T(a_growing_file_is_followed),
+		T(no_color_log_has_no_colour_escapes),
+		T(a_missing_log_file_is_refused),
+	};
+	int failed = cmocka_run_group_tests_name("console log files", files, NULL, NULL);
+
+	return failed + cmocka_run_group_tests_name("console runs", emu, emu_setup, emu_teardown);
+}

@@ -1,0 +1,561 @@
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ci.h"
+#include "engine.h"
+#include "diskops/clock.h"
+#include "diskops/error.h"
+
+#define RUNS_MS 3000            /* the runs list: live enough, cheap for Gitea */
+#define JOBS_MS 2000            /* the open run's jobs and steps */
+#define LOG_MS 500              /* while log bytes flow */
+#define LOG_MAX_MS 4000         /* backoff ceiling when nothing new */
+#define RUNS_PER_REPO 30
+
+enum msg_kind { MSG_RUNS, MSG_JOBS, MSG_LOG };
+
+struct msg {
+	struct msg *next;
+	enum msg_kind kind;
+	void *data;
+};
+
+struct ci {
+	struct console *c;
+	pthread_t thread;
+	bool running;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool stop;
+	/* what to poll, set by the loop thread */
+	char **platforms, **repos;
+	size_t nrepos;
+	bool repos_changed;
+	char run_repo[160];
+	int64_t run_id;
+	bool run_changed;
+	char log_repo[160];
+	int64_t job_id;
+	uint64_t log_off;
+	unsigned log_gen;
+	bool log_changed, log_finished;
+	int log_wait;
+	/* results waiting for the loop thread */
+	struct msg *head, *tail;
+	/* loop thread only */
+	struct ci_runs *runs;
+	struct ci_jobs *jobs;
+	char why[256];
+	char *url, *token;
+	char cache[4096];
+};
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+runs_free(struct ci_runs *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->n; i++)
+		dk_gitea_run_list_free(r->repos[i].runs);
+	free(r->repos);
+	free(r);
+}
+
+static void
+jobs_free(struct ci_jobs *j)
+{
+	if (!j)
+		return;
+	dk_gitea_job_list_free(j->jobs);
+	free(j);
+}
+
+static void
+log_free(struct ci_log *l)
+{
+	if (!l)
+		return;
+	free(l->data);
+	free(l);
+}
+
+static void
+msg_free(struct msg *m)
+{
+	if (m->kind == MSG_RUNS)
+		runs_free(m->data);
+	else if (m->kind == MSG_JOBS)
+		jobs_free(m->data);
+	else
+		log_free(m->data);
+	free(m);
+}
+
+static void
+free_repos(struct ci *ci)
+{
+	for (size_t i = 0; i < ci->nrepos; i++) {
+		free(ci->platforms[i]);
+		free(ci->repos[i]);
+	}
+	free(ci->platforms);
+	free(ci->repos);
+	ci->platforms = ci->repos = NULL;
+	ci->nrepos = 0;
+}
+
+/* Loop thread: hands each result to whoever draws it. */
+static void
+deliver(void *arg)
+{
+	struct ci *ci = arg;
+	struct msg *m, *next;
+
+	pthread_mutex_lock(&ci->lock);
+	m = ci->head;
+	ci->head = ci->tail = NULL;
+	pthread_mutex_unlock(&ci->lock);
+	for (; m; m = next) {
+		next = m->next;
+		if (m->kind == MSG_RUNS) {
+			runs_free(ci->runs);
+			ci->runs = m->data;
+		} else if (m->kind == MSG_JOBS) {
+			jobs_free(ci->jobs);
+			ci->jobs = m->data;
+		} else {
+			log_view_feed(ci->c, m->data);
+		}
+		m->data = NULL;
+		free(m);
+	}
+	/* The rows come from the new snapshot; the cursor stays on its run. */
+	view_rows_all(ci->c);
+	ci->c->dirty = true;
+}
+
+/* Worker thread, lock held. */
+static void
+post(struct ci *ci, enum msg_kind kind, void *data)
+{
+	struct msg *m = calloc(1, sizeof(*m));
+
+	if (!m) {
+		/* Dropped: the next poll brings the same news. */
+		if (kind == MSG_RUNS)
+			runs_free(data);
+		else if (kind == MSG_JOBS)
+			jobs_free(data);
+		else
+			log_free(data);
+		return;
+	}
+	m->kind = kind;
+	m->data = data;
+	if (ci->tail)
+		ci->tail->next = m;
+	else
+		ci->head = m;
+	ci->tail = m;
+	loop_post(ci->c->loop, deliver, ci);
+}
+
+static void
+fetch_runs(dk_gitea *g, struct ci_runs *out, char **platforms, char **repos, size_t n)
+{
+	out->fetched_at = dk_clock_now();
+	for (size_t i = 0; i < n; i++) {
+		struct ci_repo_runs *r = &out->repos[i];
+		dk_gitea_run_filter f = { .max = RUNS_PER_REPO };
+		char *owner = NULL, *name = NULL;
+
+		snprintf(r->platform, sizeof(r->platform), "%s", platforms[i]);
+		snprintf(r->repo, sizeof(r->repo), "%s", repos[i]);
+		if (dk_gitea_split_repo(&owner, &name, repos[i]) < 0 ||
+		    dk_gitea_run_list_get(g, &r->runs, owner, name, &f) < 0) {
+			snprintf(r->error, sizeof(r->error), "%s", dk_error_last()->message);
+			r->runs = NULL;
+		}
+		free(owner);
+		free(name);
+	}
+}
+
+static void
+fetch_jobs(dk_gitea *g, struct ci_jobs *j)
+{
+	char *owner = NULL, *name = NULL;
+
+	if (dk_gitea_split_repo(&owner, &name, j->repo) < 0 ||
+	    dk_gitea_job_list_get(g, &j->jobs, owner, name, j->run_id) < 0) {
+		snprintf(j->error, sizeof(j->error), "%s", dk_error_last()->message);
+		j->jobs = NULL;
+	}
+	free(owner);
+	free(name);
+}
+
+/* One read at the offset; when nothing is new, whether the job has finished. */
+static void
+fetch_log(dk_gitea *g, struct ci_log *l, uint64_t offset, uint64_t *next)
+{
+	dk_gitea_log_chunk *chunk = NULL;
+	dk_gitea_job *job = NULL;
+	char *owner = NULL, *name = NULL;
+
+	*next = offset;
+	if (dk_gitea_split_repo(&owner, &name, l->repo) < 0 ||
+	    dk_gitea_job_log_read(g, &chunk, owner, name, l->job_id, offset) < 0) {
+		snprintf(l->error, sizeof(l->error), "%s", dk_error_last()->message);
+		goto done;
+	}
+	l->state = chunk->state;
+	*next = chunk->next_offset;
+	if (chunk->state == DK_GITEA_LOG_DATA) {
+		l->data = chunk->data;
+		l->len = chunk->len;
+		chunk->data = NULL;
+		goto done;
+	}
+	if (chunk->state == DK_GITEA_LOG_EXPIRED) {
+		l->finished = true;
+		goto done;
+	}
+	/* Bytes land before the job is marked completed: nothing new after completion
+	 * means everything has been read. */
+	if (chunk->state == DK_GITEA_LOG_NOTHING_NEW &&
+	    dk_gitea_job_get(g, &job, owner, name, l->job_id) == 0 &&
+	    dk_gitea_status_done(job->status)) {
+		dk_gitea_log_chunk_free(chunk);
+		chunk = NULL;
+		if (dk_gitea_job_log_read(g, &chunk, owner, name, l->job_id, offset) == 0 &&
+		    chunk->state == DK_GITEA_LOG_DATA) {
+			l->state = DK_GITEA_LOG_DATA;
+			l->data = chunk->data;
+			l->len = chunk->len;
+			chunk->data = NULL;
+			*next = chunk->next_offset;
+		} else {
+			l->finished = true;
+			snprintf(l->conclusion, sizeof(l->conclusion), "%s", job->conclusion);
+		}
+	}
+done:
+	dk_gitea_job_free(job);
+	dk_gitea_log_chunk_free(chunk);
+	free(owner);
+	free(name);
+}
+
+static char **
+copy_strings(char **src, size_t n)
+{
+	char **out = calloc(n + 1, sizeof(*out));
+
+	for (size_t i = 0; out && i < n; i++)
+		out[i] = strdup(src[i]);
+	return out;
+}
+
+static void
+free_strings(char **s, size_t n)
+{
+	for (size_t i = 0; s && i < n; i++)
+		free(s[i]);
+	free(s);
+}
+
+static void *
+worker(void *arg)
+{
+	struct ci *ci = arg;
+	dk_gitea *g = NULL;
+	int64_t next_runs = 0, next_jobs = 0, next_log = 0, now, wake;
+
+	if (dk_gitea_open(&g, ci->url, ci->token) < 0)
+		return NULL;
+	dk_gitea_set_timeout(g, 15000);
+	pthread_mutex_lock(&ci->lock);
+	while (!ci->stop) {
+		now = mono_ms();
+		if (ci->repos_changed || now >= next_runs) {
+			size_t n = ci->nrepos;
+			char **p = copy_strings(ci->platforms, n), **r = copy_strings(ci->repos, n);
+			struct ci_runs *out = calloc(1, sizeof(*out));
+
+			ci->repos_changed = false;
+			pthread_mutex_unlock(&ci->lock);
+			if (out && p && r && (out->repos = calloc(n + 1, sizeof(*out->repos)))) {
+				out->n = n;
+				fetch_runs(g, out, p, r, n);
+			}
+			free_strings(p, n);
+			free_strings(r, n);
+			pthread_mutex_lock(&ci->lock);
+			if (out && out->repos)
+				post(ci, MSG_RUNS, out);
+			else
+				runs_free(out);
+			next_runs = mono_ms() + RUNS_MS;
+			continue;
+		}
+		if (ci->run_id && (ci->run_changed || now >= next_jobs)) {
+			struct ci_jobs *j = calloc(1, sizeof(*j));
+
+			ci->run_changed = false;
+			if (j) {
+				snprintf(j->repo, sizeof(j->repo), "%s", ci->run_repo);
+				j->run_id = ci->run_id;
+				pthread_mutex_unlock(&ci->lock);
+				fetch_jobs(g, j);
+				pthread_mutex_lock(&ci->lock);
+				post(ci, MSG_JOBS, j);
+			}
+			next_jobs = mono_ms() + JOBS_MS;
+			continue;
+		}
+		if (ci->job_id && !ci->log_finished && (ci->log_changed || now >= next_log)) {
+			struct ci_log *l = calloc(1, sizeof(*l));
+			unsigned gen = ci->log_gen;
+			uint64_t off = ci->log_off, next = off;
+
+			ci->log_changed = false;
+			if (!l) {
+				next_log = mono_ms() + LOG_MAX_MS;
+				continue;
+			}
+			snprintf(l->repo, sizeof(l->repo), "%s", ci->log_repo);
+			l->job_id = ci->job_id;
+			pthread_mutex_unlock(&ci->lock);
+			fetch_log(g, l, off, &next);
+			pthread_mutex_lock(&ci->lock);
+			if (gen != ci->log_gen) {
+				log_free(l);    /* the operator opened another log meanwhile */
+				continue;
+			}
+			ci->log_off = next;
+			ci->log_finished = l->finished;
+			/* Back off while the job is quiet; come back quickly when it talks. */
+			ci->log_wait = l->len ? LOG_MS : ci->log_wait * 2 > LOG_MAX_MS ? LOG_MAX_MS
+				: ci->log_wait * 2;
+			next_log = mono_ms() + ci->log_wait;
+			post(ci, MSG_LOG, l);
+			continue;
+		}
+		wake = next_runs;
+		if (ci->run_id && next_jobs < wake)
+			wake = next_jobs;
+		if (ci->job_id && !ci->log_finished && next_log < wake)
+			wake = next_log;
+		{
+			struct timespec ts;
+			int64_t left = wake - now;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += left / 1000;
+			ts.tv_nsec += (left % 1000) * 1000000;
+			if (ts.tv_nsec >= 1000000000) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000;
+			}
+			pthread_cond_timedwait(&ci->cond, &ci->lock, &ts);
+		}
+	}
+	pthread_mutex_unlock(&ci->lock);
+	dk_gitea_free(g);
+	return NULL;
+}
+
+int
+ci_start(struct console *c)
+{
+	struct ci *ci = calloc(1, sizeof(*ci));
+
+	if (!ci)
+		return dk_error_set(DK_ENOMEM, "out of memory");
+	ci->c = c;
+	c->ci = ci;
+	pthread_mutex_init(&ci->lock, NULL);
+	pthread_cond_init(&ci->cond, NULL);
+	snprintf(ci->cache, sizeof(ci->cache), "%s/cache", c->cfg->state_dir);
+	if (!c->cfg->gitea_url || !*c->cfg->gitea_url) {
+		snprintf(ci->why, sizeof(ci->why), "no Gitea configured: set [gitea] url and token "
+			 "in config.ini (or DISKOPS_GITEA_URL, DISKOPS_GITEA_TOKEN)");
+		return 0;
+	}
+	if (!c->cfg->gitea_token || !*c->cfg->gitea_token) {
+		snprintf(ci->why, sizeof(ci->why), "no Gitea token: set [gitea] token in config.ini "
+			 "(mode 0600) or DISKOPS_GITEA_TOKEN");
+		return 0;
+	}
+	ci->url = strdup(c->cfg->gitea_url);
+	ci->token = strdup(c->cfg->gitea_token);
+	ci_sync_repos(c);
+	if (!ci->url || !ci->token || pthread_create(&ci->thread, NULL, worker, ci) != 0) {
+		snprintf(ci->why, sizeof(ci->why), "cannot start the Gitea worker");
+		return 0;
+	}
+	ci->running = true;
+	return 0;
+}
+
+void
+ci_stop(struct console *c)
+{
+	struct ci *ci = c->ci;
+	struct msg *m, *next;
+
+	if (!ci)
+		return;
+	if (ci->running) {
+		pthread_mutex_lock(&ci->lock);
+		ci->stop = true;
+		pthread_cond_signal(&ci->cond);
+		pthread_mutex_unlock(&ci->lock);
+		/* A request in flight finishes first (15 s timeout at worst). */
+		pthread_join(ci->thread, NULL);
+	}
+	for (m = ci->head; m; m = next) {
+		next = m->next;
+		msg_free(m);
+	}
+	free_repos(ci);
+	runs_free(ci->runs);
+	jobs_free(ci->jobs);
+	free(ci->url);
+	if (ci->token) {
+		memset(ci->token, 0, strlen(ci->token));
+		free(ci->token);
+	}
+	pthread_mutex_destroy(&ci->lock);
+	pthread_cond_destroy(&ci->cond);
+	free(ci);
+	c->ci = NULL;
+}
+
+void
+ci_sync_repos(struct console *c)
+{
+	struct ci *ci = c->ci;
+	const dk_platform_list *pl = c->snap->platforms;
+	size_t n = 0;
+	bool same;
+
+	if (!ci || !ci->url)
+		return;
+	pthread_mutex_lock(&ci->lock);
+	for (size_t i = 0; i < pl->count; i++)
+		n += pl->items[i].build_repo && *pl->items[i].build_repo;
+	same = n == ci->nrepos;
+	for (size_t i = 0, k = 0; same && i < pl->count; i++) {
+		const dk_platform *p = &pl->items[i];
+
+		if (!p->build_repo || !*p->build_repo)
+			continue;
+		same = strcmp(ci->repos[k], p->build_repo) == 0 && strcmp(ci->platforms[k], p->name) == 0;
+		k++;
+	}
+	if (!same) {
+		free_repos(ci);
+		ci->platforms = calloc(n + 1, sizeof(char *));
+		ci->repos = calloc(n + 1, sizeof(char *));
+		for (size_t i = 0; ci->platforms && ci->repos && i < pl->count; i++) {
+			const dk_platform *p = &pl->items[i];
+
+			if (!p->build_repo || !*p->build_repo)
+				continue;
+			ci->platforms[ci->nrepos] = strdup(p->name);
+			ci->repos[ci->nrepos++] = strdup(p->build_repo);
+		}
+		ci->repos_changed = true;
+		pthread_cond_signal(&ci->cond);
+	}
+	pthread_mutex_unlock(&ci->lock);
+}
+
+const char *
+console_ci_unavailable(const struct console *c)
+{
+	return c->ci ? c->ci->why : "the Gitea worker is not running";
+}
+
+const struct ci_runs *
+console_ci_runs(const struct console *c)
+{
+	return c->ci ? c->ci->runs : NULL;
+}
+
+const struct ci_jobs *
+console_ci_jobs(const struct console *c, const char *repo, int64_t run_id)
+{
+	const struct ci_jobs *j = c->ci ? c->ci->jobs : NULL;
+
+	return j && j->run_id == run_id && strcmp(j->repo, repo) == 0 ? j : NULL;
+}
+
+void
+console_ci_watch_run(struct console *c, const char *repo, int64_t run_id)
+{
+	struct ci *ci = c->ci;
+
+	if (!ci || !ci->running)
+		return;
+	pthread_mutex_lock(&ci->lock);
+	if (ci->run_id != run_id || strcmp(ci->run_repo, repo ? repo : "") != 0) {
+		snprintf(ci->run_repo, sizeof(ci->run_repo), "%s", repo ? repo : "");
+		ci->run_id = run_id;
+		ci->run_changed = true;
+		pthread_cond_signal(&ci->cond);
+	}
+	pthread_mutex_unlock(&ci->lock);
+}
+
+void
+console_ci_watch_log(struct console *c, const char *repo, int64_t job_id, uint64_t offset)
+{
+	struct ci *ci = c->ci;
+
+	if (!ci || !ci->running)
+		return;
+	pthread_mutex_lock(&ci->lock);
+	snprintf(ci->log_repo, sizeof(ci->log_repo), "%s", repo ? repo : "");
+	ci->job_id = job_id;
+	ci->log_off = offset;
+	ci->log_gen++;
+	ci->log_changed = true;
+	ci->log_finished = false;
+	ci->log_wait = LOG_MS;
+	pthread_cond_signal(&ci->cond);
+	pthread_mutex_unlock(&ci->lock);
+}
+
+const char *
+console_ci_default_repo(const struct console *c)
+{
+	const dk_platform_list *pl = c->snap->platforms;
+
+	for (size_t i = 0; i < pl->count; i++) {
+		if (pl->items[i].build_repo && *pl->items[i].build_repo)
+			return pl->items[i].build_repo;
+	}
+	return NULL;
+}
+
+const char *
+console_ci_cache_dir(const struct console *c)
+{
+	return c->ci ? c->ci->cache : "/tmp";
+}
