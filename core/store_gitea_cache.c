@@ -12,7 +12,7 @@ step_done(dk_store *store, sqlite3_stmt *st, const char *what)
 {
 	int rc = sqlite3_step(st);
 
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	return rc == SQLITE_DONE ? 0 : dk_store__fail(store, rc, what);
 }
 
@@ -43,12 +43,12 @@ dk_store_gitea_status_get(dk_store *store, dk_gitea_status **out)
 		return rc;
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
-		sqlite3_finalize(st);
+		dk_store__finish(store, st);
 		return rc == SQLITE_DONE ? dk_error_set(DK_ENOTFOUND, "Gitea has not been polled yet")
 					 : dk_store__fail(store, rc, "reading the Gitea status");
 	}
 	if (!(s = calloc(1, sizeof(*s)))) {
-		sqlite3_finalize(st);
+		dk_store__finish(store, st);
 		return dk_error_set(DK_ENOMEM, "out of memory");
 	}
 	s->url = dk_store__text(st, 0);
@@ -60,7 +60,7 @@ dk_store_gitea_status_get(dk_store *store, dk_gitea_status **out)
 	s->last_poll_at = sqlite3_column_int64(st, 6);
 	s->last_ok_at = sqlite3_column_int64(st, 7);
 	s->next_poll_at = sqlite3_column_int64(st, 8);
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	*out = s;
 	return 0;
 }
@@ -114,14 +114,14 @@ strings(dk_store *store, char ***out, size_t *count, const char *sql, const char
 
 		if (!grown || !(grown[n] = dk_store__text(st, 0))) {
 			v = grown ? grown : v;
-			sqlite3_finalize(st);
+			dk_store__finish(store, st);
 			dk_strv_free(v, n);
 			return dk_error_set(DK_ENOMEM, "out of memory");
 		}
 		v = grown;
 		n++;
 	}
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	if (rc != SQLITE_DONE) {
 		dk_strv_free(v, n);
 		return dk_store__fail(store, rc, what);

@@ -202,7 +202,7 @@ dk_store_worker_terminate(dk_store *store, const char *account_id, const char *i
 	dk_store__bind_text(st, 2, account_id);
 	dk_store__bind_text(st, 3, id);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	if (rc != SQLITE_DONE) {
 		rc = dk_store__fail(store, rc, "terminating the worker");
 		goto fail;
@@ -220,7 +220,7 @@ dk_store_worker_terminate(dk_store *store, const char *account_id, const char *i
 	sqlite3_bind_int64(st, 1, now);
 	dk_store__bind_text(st, 2, id);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	dk_store__finish(store, st);
 	if (rc != SQLITE_DONE) {
 		rc = dk_store__fail(store, rc, "releasing the worker's jobs");
 		goto fail;
