@@ -149,7 +149,7 @@ d keygen --out "$DEMO/rogue.key" >/dev/null
 d platform create edge --arch amd64 --trusted-key "$DEMO/signing.key.pub" --tlog optional \
 	--retention 3 >/dev/null
 
-d serve --listen 127.0.0.1:0 --ready-file "$DEMO/serve.ready" >>"$DEMO/serve.log" 2>&1 &
+"$DISKOPS_BIN" serve --listen 127.0.0.1:0 --ready-file "$DEMO/serve.ready" >>"$DEMO/serve.log" 2>&1 &
 PIDS+=("$!")
 serve_ready() { [ -s "$DEMO/serve.ready" ]; }
 wait_for 20 serve_ready || die "diskops serve did not start: $(tail -5 "$DEMO/serve.log")"

@@ -46,12 +46,12 @@ echo "rootfs.erofs: $(stat -c %s rootfs.erofs) bytes (mkfs.erofs lz4hc)"
 
 if [ -n "${E2E_GATE:-}" ]; then
 	echo "waiting for the release gate"
-	n=0
+	start=$SECONDS shown=0
 	while [ ! -e "$E2E_GATE" ]; do
 		sleep 0.1
-		n=$((n + 1))
-		if [ "${E2E_PROGRESS:-0}" = 1 ] && [ $((n % 10)) -eq 0 ]; then
-			echo "still testing the image: $((n / 10)) s"
+		if [ "${E2E_PROGRESS:-0}" = 1 ] && [ $((SECONDS - start)) -gt "$shown" ]; then
+			shown=$((SECONDS - start))
+			echo "still testing the image: $shown s"
 		fi
 	done
 	echo "gate open"

@@ -6,6 +6,7 @@
  * key failed with an open alert, and a run still going whose log keeps growing. After
  * the release, every process the demo started is gone and its temp dir removed.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -105,6 +106,34 @@ q(cli_env *e, struct demo *d, const char *a1, const char *a2, const char *a3, co
 			NULL);
 }
 
+/* Processes whose command line names `dir` (the demo's serve, emulator, registry, jobs). */
+static int
+processes_in(const char *dir)
+{
+	DIR *proc = opendir("/proc");
+	struct dirent *de;
+	int n = 0;
+
+	assert_non_null(proc);
+	while ((de = readdir(proc))) {
+		char path[300], *cmd;
+		size_t len = 0;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/cmdline", de->d_name);
+		if (!(cmd = tu_read_file(path, &len)))
+			continue;
+		for (size_t i = 0; i + 1 < len; i++)
+			if (cmd[i] == '\0')
+				cmd[i] = ' ';
+		n += strstr(cmd, dir) != NULL;
+		free(cmd);
+	}
+	closedir(proc);
+	return n;
+}
+
 static void
 tick(void)
 {
@@ -133,7 +162,7 @@ static void
 demo_sets_up_the_pipeline_and_cleans_up(void **state)
 {
 	char *dir = tu_mkdtemp(), *release = tu_path(dir, "release"), *emu = emulator_path();
-	char env_emu[PATH_MAX + 32], env_release[PATH_MAX + 32], pids[200], run[32] = "";
+	char env_emu[PATH_MAX + 32], env_release[PATH_MAX + 32], pids[200], run[32] = "", *cfg_copy, *demo_dir;
 	const char *bin = getenv("DISKOPS_BIN");
 	struct demo d = { 0 };
 	cli_env *e = cli_env_new();
@@ -179,6 +208,10 @@ demo_sets_up_the_pipeline_and_cleans_up(void **state)
 	for (char *s = strtok(pids, " "); s && d.npids < 8; s = strtok(NULL, " "))
 		d.pids[d.npids++] = (pid_t)atoi(s);
 	assert_int_equal(d.npids, 3);
+	cfg_copy = strdup(d.cfg);
+	demo_dir = dirname(cfg_copy);
+	/* serve, the emulator, the registry and the running job at least. */
+	assert_true(processes_in(demo_dir) >= 3);
 
 	/* Publications: the newest good build is the default, older ones retired (retention),
 	 * the one signed with an untrusted key failed. */
@@ -238,13 +271,10 @@ demo_sets_up_the_pipeline_and_cleans_up(void **state)
 		assert_int_equal(kill(d.pids[k], 0), -1);
 		assert_int_equal(errno, ESRCH);
 	}
+	assert_int_equal(processes_in(demo_dir), 0);
 	assert_int_equal(access(d.state, F_OK), -1);
-	{
-		char *demo_dir = strdup(d.cfg);
-
-		assert_int_equal(access(dirname(demo_dir), F_OK), -1);
-		free(demo_dir);
-	}
+	assert_int_equal(access(demo_dir, F_OK), -1);
+	free(cfg_copy);
 
 	free(d.out);
 	cli_env_free(e);
