@@ -14,9 +14,13 @@
 #include "diskops/error.h"
 #include "diskops/log.h"
 #include "oci_internal.h"
+#include "sha256_pipe.h"
+
+/* Blobs from this size on are hashed on a second thread, overlapping the download. */
+#define PIPE_FROM (8 * 1024 * 1024)
 
 typedef struct blob_state {
-	EVP_MD_CTX *md;
+	sha256_pipe *md;
 	const char *digest;
 	int64_t size;           /* expected, or -1 */
 	uint64_t got;           /* bytes accepted (hashed and handed on) */
@@ -65,8 +69,8 @@ blob_sink(void *userdata, const char *data, size_t len)
 			     b->digest, (long long)b->size);
 		return 0;
 	}
-	if (!EVP_DigestUpdate(b->md, data, n)) {
-		dk_error_set(DK_ERROR, "blob %s: SHA-256 update failed", b->digest);
+	if (sha256_pipe_update(b->md, data, n) < 0) {
+		dk_error_prefix("blob %s", b->digest);
 		return 0;
 	}
 	if (b->sink(b->payload, (const unsigned char *)data, n) < 0) {
@@ -93,8 +97,8 @@ dk_oci_blob_get(dk_oci_client *c, const char *repo, const char *digest, int64_t 
 	oci_resp resp = { 0 };
 	oci_req req = { 0 };
 	char *url = NULL, *scope = NULL, what[512], got[72];
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0, i;
+	unsigned char md[32];
+	unsigned int i;
 	int rc, resumes = 0;
 	uint64_t before;
 	CURLcode crc;
@@ -103,16 +107,13 @@ dk_oci_blob_get(dk_oci_client *c, const char *repo, const char *digest, int64_t 
 		return dk_error_prefix("blob GET");
 	snprintf(what, sizeof(what), "%s@%s", repo, digest);
 	url = oci_url(c, "/v2/%s/blobs/%s", repo, digest);
-	b.md = EVP_MD_CTX_new();
-	if (!url || !b.md || asprintf(&scope, "repository:%s:pull", repo) < 0) {
+	if (!url || asprintf(&scope, "repository:%s:pull", repo) < 0) {
 		scope = NULL;
 		rc = dk_error_set(DK_ENOMEM, "out of memory");
 		goto done;
 	}
-	if (!EVP_DigestInit_ex(b.md, EVP_sha256(), NULL)) {
-		rc = dk_error_set(DK_ERROR, "SHA-256 init failed");
+	if ((rc = sha256_pipe_new(&b.md, size < 0 || size >= PIPE_FROM)) < 0)
 		goto done;
-	}
 	b.digest = digest;
 	b.size = size;
 	b.resp = &resp;
@@ -160,12 +161,10 @@ dk_oci_blob_get(dk_oci_client *c, const char *repo, const char *digest, int64_t 
 	}
 	if (size >= 0 && b.got != (uint64_t)size)
 		goto truncated;
-	if (!EVP_DigestFinal_ex(b.md, md, &mdlen)) {
-		rc = dk_error_set(DK_ERROR, "SHA-256 final failed");
+	if ((rc = sha256_pipe_final(b.md, md)) < 0)
 		goto done;
-	}
 	memcpy(got, "sha256:", 7);
-	for (i = 0; i < mdlen && i < 32; i++)
+	for (i = 0; i < 32; i++)
 		snprintf(got + 7 + 2 * i, 3, "%02x", md[i]);
 	if (strcmp(got, digest) != 0) {
 		rc = dk_error_set(DK_EVERIFY, "blob %s digest mismatch: got %s (%llu bytes)", digest, got,
@@ -182,7 +181,7 @@ truncated:
 		rc = dk_error_set(DK_EVERIFY, "blob %s truncated: got %llu bytes, the registry ends it there",
 				  digest, (unsigned long long)b.got);
 done:
-	EVP_MD_CTX_free(b.md);
+	sha256_pipe_free(b.md);
 	oci_resp_reset(&resp);
 	free(url);
 	free(scope);

@@ -3,5 +3,5 @@
 .PHONY: bench-ingest
 
 bench-ingest: $(BIN)
-	@sh tests/tools/deps.sh
+	@BENCH_PACKAGES="time" sh tests/tools/deps.sh
 	@DISKOPS_BIN=$(abspath $(BIN)) sh tests/bench/ingest.sh

@@ -1,14 +1,15 @@
 #!/bin/sh
 # ingest.sh — the numbers of README "Performance" (ingest): a SIZE_MIB (default 1024) MiB
 # .img pushed with `diskops upload --no-ingest` to a local docker-registry, then RUNS
-# (default 3) rounds of: curl -o /dev/null of the blob, `diskops ingest` of the artifact
+# (default 5) rounds of: curl -o /dev/null of the blob, `diskops ingest` of the artifact
 # (a new git sha each round, so each one downloads and verifies it all), both under
-# /usr/bin/time -v. Prints each round, the best of each and the ratio.
+# /usr/bin/time -v. Prints each round, the best and the median of each, and the ratios
+# (the VM is shared and noisy: a single round says little).
 # BENCH_DIR picks the parent of the temp dir (default $TMPDIR or /tmp; needs ~2x SIZE free).
 set -eu
 D=${DISKOPS_BIN:?}
 SIZE_MIB=${SIZE_MIB:-1024}
-RUNS=${RUNS:-3}
+RUNS=${RUNS:-5}
 T=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/diskops-bench-ingest.XXXXXX")
 REG=
 trap '[ -n "$REG" ] && kill "$REG" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$T"' EXIT INT TERM
@@ -73,6 +74,8 @@ while [ "$i" -le "$RUNS" ]; do
 	tc=$(awk -v b="$BYTES" -v s="$c" 'BEGIN { printf "%.0f", b / 1048576 / s }')
 	ti=$(awk -v b="$BYTES" -v s="$g" 'BEGIN { printf "%.0f", b / 1048576 / s }')
 	echo "round $i: curl $tc MiB/s (${c} s, max RSS ${rc} KiB)  ingest $ti MiB/s (${g} s, max RSS ${ri} KiB)"
+	echo "$tc" >>"$T/curl.list"
+	echo "$ti" >>"$T/ingest.list"
 	[ "$tc" -gt "$best_c" ] && best_c=$tc
 	[ "$ti" -gt "$best_i" ] && best_i=$ti
 	[ "$ri" -gt "$rss_i" ] && rss_i=$ri
@@ -81,6 +84,9 @@ while [ "$i" -le "$RUNS" ]; do
 done
 # set -e: an ingest that did not publish (exit 4) has stopped the script already.
 echo "every round published the artifact (exit 0)"
+median() { sort -n "$1" | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+mc=$(median "$T/curl.list"); mi=$(median "$T/ingest.list")
+awk -v c="$mc" -v i="$mi" 'BEGIN { printf "median: curl %d MiB/s, diskops ingest %d MiB/s, ratio %.2f\n", c, i, i / c }'
 awk -v c="$best_c" -v i="$best_i" -v r="$rss_i" -v rc="$rss_c" -v mib="$SIZE_MIB" 'BEGIN {
 	printf "best of each: curl %d MiB/s, diskops ingest %d MiB/s, ratio %.2f (target >= 0.80)\n", c, i, i / c
 	printf "peak RSS: diskops ingest %.1f MiB (target <= 32 MiB), curl %.1f MiB; %d MiB artifact\n", r / 1024, rc / 1024, mib

@@ -652,9 +652,10 @@ large_blob_streams_in_bounded_memory(void **state)
 	if (dk_oci_blob_get(c, "acct/big", d->digest, d->size, chunk_sink, &s) != 0)
 		fail_msg("%s", dk_error_last()->message);
 	assert_int_equal(s.total, 64u << 20);
-	/* Chunks are curl's buffer, never the blob: 64 MiB came in over a thousand pieces. */
-	assert_true(s.max_chunk <= 64 * 1024);
-	assert_true(s.calls >= 1024);
+	/* Chunks are curl's buffer (512 KiB), never the blob: 64 MiB came in over a
+	 * hundred pieces. */
+	assert_true(s.max_chunk <= 512 * 1024);
+	assert_true(s.calls >= 128);
 	/* And the heap did not grow by anything like the blob (meaningless under ASan, harmless). */
 	assert_true(s.heap_peak - s.heap_start < (4u << 20));
 	/* Keep-alive: the push (HEAD, POST, 8 PATCH, PUT) and the GET shared one connection
