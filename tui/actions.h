@@ -44,6 +44,7 @@ enum {
 	  "publications of the selected platform") \
 	X(EVENTS, "events", "3", VB_ALL, 0, "Views", "the audit trail, newest first") \
 	X(ALERTS, "alerts", "4", VB_ALL, 0, "Views", "open and acknowledged alerts") \
+	X(RUNS, "runs", "5", VB_ALL, 0, "Views", "workflow runs of the platforms' build repos") \
 	X(MOVE_DOWN, "move-down", "j Down", VB_ALL, 0, "Moving", "next row") \
 	X(MOVE_UP, "move-up", "k Up", VB_ALL, 0, "Moving", "previous row") \
 	X(PAGE_DOWN, "page-down", "PgDn C-f Space", VB_ALL, 0, "Moving", "next page") \
@@ -65,7 +66,6 @@ enum {
 	  "promote the selected publication: the same dialog, under the promote policy") \
 	X(ACK, "ack", "a", VB_ALERTS, AF_CHANGES, "Alerts", \
 	  "acknowledge the selected alert") \
-	X(RUNS, "runs", "5", VB_ALL, 0, "Views", "workflow runs of the platforms' build repos") \
 	X(FOLLOW, "follow", "F", VB_LOG, 0, "Log", \
 	  "follow the log as it grows (scrolling up pauses, G resumes)") \
 	X(FILTER, "filter", "f", VB_LOG, 0, "Log", "only the lines matching the last search") \
