@@ -111,7 +111,9 @@ REGISTRY=127.0.0.1:$REG_PORT
 
 # --- the Gitea emulator (Gitea 1.27's API), an ephemeral port ---
 TOKEN=demo-alice-token-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
-"$GITEA_EMULATOR_BIN" --version 1.27 --swagger "$SWAGGER" --data "$DEMO/gitea" \
+# Job scripts inherit its TMPDIR: their scratch space goes with the demo dir.
+mkdir -p "$DEMO/tmp"
+TMPDIR=$DEMO/tmp "$GITEA_EMULATOR_BIN" --version 1.27 --swagger "$SWAGGER" --data "$DEMO/gitea" \
 	--user "alice:$TOKEN:alice-pw" --runner builder-1:online:disk-image-builder,amd64 \
 	--unknown-log "$DEMO/gitea-unknown.log" >"$DEMO/gitea.out" 2>"$DEMO/gitea.log" &
 PIDS+=("$!")

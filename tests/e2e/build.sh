@@ -24,6 +24,9 @@ SHA=${GITHUB_SHA:?GITHUB_SHA}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/e2e-build.XXXXXX")
 trap 'rm -rf "$work"' EXIT
+# A runner stopping the job (SIGTERM to its process group) still leaves no temp files.
+trap 'exit 143' TERM
+trap 'exit 130' INT
 cd "$work"
 
 echo "##[step] Build boot set"
