@@ -343,7 +343,8 @@ skip_line(dk_logbuf *b, uint64_t off, uint64_t *next)
 	int rc;
 
 	while (off < b->size) {
-		if ((rc = window(b, off, WINDOW, &p, &avail)) < 0)
+		/* Any byte will do: the window is reused while off is inside it. */
+		if ((rc = window(b, off, 1, &p, &avail)) < 0)
 			return rc;
 		if (avail == 0)
 			break;

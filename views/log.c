@@ -6,6 +6,7 @@
  * (none at all under NO_COLOR). Indexing and filtering run a slice per loop turn, so
  * keys are answered while a big file is still being scanned.
  */
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +47,7 @@ struct logv {
 	uint64_t hit;                   /* the line of the last search hit */
 	char state[320];                /* what the job or file is doing */
 	bool finished;
+	bool index_started;             /* a local file is indexed once its first screen is out */
 };
 
 static struct logv *live[MAX_LIVE];
@@ -159,7 +161,7 @@ shape(struct logv *l, const char *p, size_t n, size_t full, struct shown *o)
 {
 	struct sgr s = { -1, -1, 0 };
 	size_t i = l->stamps ? 0 : dk_log_time_prefix(p, n);
-	int col = 0;
+	int col = 0, attr = 0;
 
 	o->len = 0;
 	while (i < n) {
@@ -170,8 +172,10 @@ shape(struct logv *l, const char *p, size_t n, size_t full, struct shown *o)
 
 			while (j < n && ((unsigned char)p[j] < 0x40 || (unsigned char)p[j] > 0x7e))
 				j++;
-			if (j < n && p[j] == 'm')
+			if (j < n && p[j] == 'm') {
 				apply_sgr(&s, p + i + 2, j - i - 2);
+				attr = sgr_attr(&s);
+			}
 			i = j + 1;
 		} else if (ch == 0x1b && i + 1 < n && p[i + 1] == ']') {
 			size_t j = i + 2;
@@ -190,15 +194,15 @@ shape(struct logv *l, const char *p, size_t n, size_t full, struct shown *o)
 			i++;
 		} else if (ch == '\t') {
 			do {
-				put_byte(o, ' ', sgr_attr(&s));
+				put_byte(o, ' ', attr);
 			} while (++col % 8);
 			i++;
 		} else if (ch < 0x20 || ch == 0x7f) {
-			put_byte(o, '?', sgr_attr(&s));
+			put_byte(o, '?', attr);
 			col++;
 			i++;
 		} else {
-			put_byte(o, (char)ch, sgr_attr(&s));
+			put_byte(o, (char)ch, attr);
 			col += (ch & 0xC0) != 0x80;
 			i++;
 		}
@@ -437,7 +441,7 @@ work(void *arg)
 
 		if (!l)
 			continue;
-		if (!dk_logbuf_indexed(l->buf)) {
+		if (l->index_started && !dk_logbuf_indexed(l->buf)) {
 			if (dk_logbuf_index_step(l->buf, INDEX_SLICE, &done) < 0) {
 				snprintf(l->state, sizeof(l->state), "%s", dk_error_last()->message);
 				continue;
@@ -470,6 +474,10 @@ follow_files(void *arg)
 	for (int i = 0; i < MAX_LIVE; i++) {
 		struct logv *l = live[i];
 
+		if (l && !l->index_started) {
+			l->index_started = true;
+			schedule(c);
+		}
 		if (!l || l->is_job || dk_logbuf_sync(l->buf, &grew) < 0 || !grew)
 			continue;
 		if (dk_logbuf_size(l->buf) < dk_logbuf_scanned(l->buf) || dk_logbuf_lines(l->buf) == 0) {
@@ -572,31 +580,52 @@ human_count(char *buf, size_t len, uint64_t n)
 	return buf;
 }
 
+/* printf at the end of buf, never past it (the parts can outgrow the line together). */
+static void
+add(char *buf, size_t len, size_t *used, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (*used + 1 >= len)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *used, len - *used, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*used = *used + (size_t)n < len ? *used + (size_t)n : len - 1;
+}
+
 static void
 paint_header(struct logv *l, int y)
 {
 	char left[512], right[128], a[32], b[32], d[32];
+	const char *sep = term_glyph(G_SEP);
 	uint64_t n = count(l), size = dk_logbuf_size(l->buf);
-	size_t used;
+	size_t used = 0;
 	int rw;
 
+	left[0] = '\0';
 	if (l->follow)
-		used = (size_t)snprintf(left, sizeof(left), "%s", l->finished ? "at the end"
-					: "following (scroll up pauses)");
+		add(left, sizeof(left), &used, "%s", l->finished ? "at the end"
+		    : "following (scroll up pauses)");
 	else
-		used = (size_t)snprintf(left, sizeof(left), "paused (G or F follows)");
+		add(left, sizeof(left), &used, "paused (G or F follows)");
+	if (dk_logbuf_dropped(l->buf))
+		/* Never a silent gap: the loss is on screen while the log is. */
+		add(left, sizeof(left), &used, " %s %s lines truncated (the console keeps %llu MiB)",
+		    sep, human_count(d, sizeof(d), dk_logbuf_dropped(l->buf)),
+		    (unsigned long long)(CACHE_MAX >> 20));
 	if (l->filter)
-		used += (size_t)snprintf(left + used, sizeof(left) - used, " %s filter /%s: %s%s",
-					 term_glyph(G_SEP), l->fpat, human_count(a, sizeof(a), l->nmatch),
-					 l->fcapped ? " (first ones only)" : " matching lines");
+		add(left, sizeof(left), &used, " %s filter /%s: %s%s", sep, l->fpat,
+		    human_count(a, sizeof(a), l->nmatch),
+		    l->fcapped ? " (first ones only)" : " matching lines");
 	if (l->wrap)
-		used += (size_t)snprintf(left + used, sizeof(left) - used, " %s wrap", term_glyph(G_SEP));
+		add(left, sizeof(left), &used, " %s wrap", sep);
 	if (l->stamps)
-		used += (size_t)snprintf(left + used, sizeof(left) - used, " %s timestamps",
-					 term_glyph(G_SEP));
-	if (l->state[0] && used < sizeof(left))
-		used += (size_t)snprintf(left + used, sizeof(left) - used, " %s %s", term_glyph(G_SEP),
-					 l->state);
+		add(left, sizeof(left), &used, " %s timestamps", sep);
+	if (l->state[0])
+		add(left, sizeof(left), &used, " %s %s", sep, l->state);
 	if (!dk_logbuf_indexed(l->buf))
 		snprintf(right, sizeof(right), "indexing %d%% ",
 			 (int)(size ? dk_logbuf_scanned(l->buf) * 100 / size : 100));
@@ -658,18 +687,11 @@ static void
 paint(struct view *v, struct console *c, int y0, int height)
 {
 	struct logv *l = get(v);
-	char a[32];
 
 	(void)c;
 	if (!l)
 		return;
 	paint_header(l, y0);
-	if (dk_logbuf_dropped(l->buf)) {
-		/* Never a silent gap: the loss is on screen while the log is. */
-		snprintf(l->state, sizeof(l->state), "%s lines truncated (the console keeps the "
-			 "last %llu MiB)", human_count(a, sizeof(a), dk_logbuf_dropped(l->buf)),
-			 (unsigned long long)(CACHE_MAX >> 20));
-	}
 	if (l->follow && !l->filter && !dk_logbuf_indexed(l->buf))
 		paint_tail(l, y0 + 1, height - 1);
 	else
@@ -790,6 +812,10 @@ request(struct view *v, struct console *c, enum action a, const char *arg)
 	(void)arg;
 	if (!l)
 		return R_PASS;
+	if (!l->index_started) {
+		l->index_started = true;
+		schedule(c);
+	}
 	if (need_index && l->follow && !dk_logbuf_indexed(l->buf)) {
 		console_message(c, ST_WARN, "indexing the log (%d%%): scrolling in a moment",
 				(int)(dk_logbuf_size(l->buf) ? dk_logbuf_scanned(l->buf) * 100 /
@@ -889,7 +915,10 @@ push(struct console *c, struct logv *l)
 	}
 	if (!timer_set && console_every(c, FOLLOW_FILE_MS, follow_files, c) == 0)
 		timer_set = true;
-	schedule(c);
+	/* A big file's index waits for the next tick (or a key): the last screen, read from
+	 * the end, goes out first without the scan competing for the CPU. */
+	if (l->is_job)
+		l->index_started = true;
 	return R_REDRAW;
 }
 

@@ -11,7 +11,8 @@ D=${DISKOPS_BIN:?}
 RUNS=${RUNS:-5}
 IDLE=${IDLE:-10}
 T=$(mktemp -d)
-SOCK=dkbench-$$
+SOCK=dkbench-$$-0
+SEQ=0
 tm() { tmux -L "$SOCK" -f /dev/null "$@"; }
 trap 'tm kill-server 2>/dev/null || true; rm -rf "$T"' EXIT INT TERM
 export DISKOPS_STATE_DIR=$T/state XDG_CONFIG_HOME=$T/cfg DISKOPS_CONFIG=
@@ -41,8 +42,11 @@ ENV="env TERM=xterm-256color LANG=C.UTF-8 LC_ALL=C.UTF-8 TZ=UTC DISKOPS_STATE_DI
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
 # Starts CMD in a fresh pane and prints the ms until TEXT is on screen.
+# A server per run: a new session on a server that is still exiting fails.
 timed() {
 	tm kill-server 2>/dev/null || true
+	SEQ=$((SEQ + 1))
+	SOCK=dkbench-$$-$SEQ
 	tm new-session -d -s c -x 132 -y 43 "sleep 600"
 	tm set -t c: remain-on-exit on >/dev/null
 	s=$(now_ms)
@@ -60,10 +64,13 @@ median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 echo "log: $LOG ($SIZE bytes, $LINES_N lines)"
 : >"$T/less.ms"
 : >"$T/dk.ms"
+: >"$T/plain.ms"
 r=0
 while [ $r -lt "$RUNS" ]; do
-	timed "$ENV less -R +G '$LOG'" "$LAST" >>"$T/less.ms"
-	timed "$ENV '$D' console --log '$LOG'" "$LAST" >>"$T/dk.ms"
+	timed "$ENV less -R +G '$LOG'" "$LAST" >"$T/ms" && cat "$T/ms" >>"$T/less.ms"
+	# The same console with no log: what start-up alone costs.
+	timed "$ENV '$D' console" "refreshed" >"$T/ms" && cat "$T/ms" >>"$T/plain.ms"
+	timed "$ENV '$D' console --log '$LOG'" "$LAST" >"$T/ms" && cat "$T/ms" >>"$T/dk.ms"
 	r=$((r + 1))
 done
 LESS_MS=$(median <"$T/less.ms")
@@ -71,6 +78,8 @@ DK_MS=$(median <"$T/dk.ms")
 echo "(a) last screen of the log, median of $RUNS (ms): less -R +G $LESS_MS [$(tr '\n' ' ' <"$T/less.ms")]," \
 	"diskops console --log $DK_MS [$(tr '\n' ' ' <"$T/dk.ms")]," \
 	"ratio $(awk -v a="$DK_MS" -v b="$LESS_MS" 'BEGIN { printf "%.2f", a / b }')"
+echo "    for reference, diskops console with no log (start-up to its first screen):" \
+	"$(median <"$T/plain.ms") ms [$(tr '\n' ' ' <"$T/plain.ms")]"
 
 # (b) the console still open from the last timing: wait for the index, move, search.
 PID=$(tm display -p -t c: '#{pane_pid}')

@@ -300,7 +300,8 @@ search_filter_wrap_in_a_log(void **state)
 	tm_session *t = open_log(e, 80, 24, "", path);
 
 	tm_wait(t, "hay line 2000");
-	assert_contains(t->last, "lines 1,981-2,000 of 2,000");
+	/* The count comes with the index, right after the first screen. */
+	tm_wait(t, "lines 1,981-2,000 of 2,000");
 
 	/* / jumps to the first hit after the screen (wrapping), n and N walk them. */
 	tm_keys(t, "g", NULL);
