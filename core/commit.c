@@ -10,6 +10,14 @@
 /* Enough to amortise an fsync, small enough that one batch stays well under the
  * latency budget of the requests waiting on it. */
 #define BATCH_MAX 2048
+/* Background writes that may ride along with waiting requests: a flood of rejected
+ * deliveries' rows must not sit between an accepted delivery and its answer. */
+#define BACKGROUND_WITH_URGENT 64
+
+struct queue {
+	struct item *head, *tail;
+	size_t n;
+};
 
 struct item {
 	struct item *next;
@@ -25,36 +33,51 @@ struct dk_batcher {
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	struct item *head, *tail;
-	size_t pending;
+	struct queue urgent, background;
 	bool stopping;
 	void (*after_commit)(void *);
 	void *after_arg;
 };
 
+static void
+push(struct queue *q, struct item *it)
+{
+	if (q->tail)
+		q->tail->next = it;
+	else
+		q->head = it;
+	q->tail = it;
+	q->n++;
+}
+
+/* Moves up to max items from the front of q to the end of the list at *tail. */
+static void
+move(struct item ***tail, struct queue *q, size_t max)
+{
+	while (q->head && max-- > 0) {
+		struct item *it = q->head;
+
+		if (!(q->head = it->next))
+			q->tail = NULL;
+		q->n--;
+		it->next = NULL;
+		**tail = it;
+		*tail = &it->next;
+	}
+}
+
 static struct item *
 take(dk_batcher *b)
 {
-	struct item *first, *last;
-	size_t n = 1;
+	struct item *first = NULL, **tail = &first;
+	size_t urgent;
 
 	pthread_mutex_lock(&b->lock);
-	while (!b->head && !b->stopping)
+	while (!b->urgent.head && !b->background.head && !b->stopping)
 		pthread_cond_wait(&b->cond, &b->lock);
-	first = last = b->head;
-	if (!first) {
-		pthread_mutex_unlock(&b->lock);
-		return NULL;
-	}
-	while (last->next && n < BATCH_MAX) {
-		last = last->next;
-		n++;
-	}
-	b->head = last->next;
-	if (!b->head)
-		b->tail = NULL;
-	last->next = NULL;
-	b->pending -= n;
+	urgent = b->urgent.n < BATCH_MAX ? b->urgent.n : BATCH_MAX;
+	move(&tail, &b->urgent, urgent);
+	move(&tail, &b->background, urgent ? BACKGROUND_WITH_URGENT : BATCH_MAX);
 	pthread_mutex_unlock(&b->lock);
 	return first;
 }
@@ -130,8 +153,8 @@ dk_batcher_start(dk_batcher **out, const char *db_path, void (*after_commit)(voi
 	return 0;
 }
 
-int
-dk_batcher_submit(dk_batcher *b, dk_batch_fn fn, dk_batch_done done, void *arg)
+static int
+submit(dk_batcher *b, struct queue *q, dk_batch_fn fn, dk_batch_done done, void *arg)
 {
 	struct item *it = calloc(1, sizeof(*it));
 
@@ -146,15 +169,22 @@ dk_batcher_submit(dk_batcher *b, dk_batch_fn fn, dk_batch_done done, void *arg)
 		free(it);
 		return dk_error_set(DK_ESTATE, "shutting down");
 	}
-	if (b->tail)
-		b->tail->next = it;
-	else
-		b->head = it;
-	b->tail = it;
-	b->pending++;
+	push(q, it);
 	pthread_cond_signal(&b->cond);
 	pthread_mutex_unlock(&b->lock);
 	return 0;
+}
+
+int
+dk_batcher_submit(dk_batcher *b, dk_batch_fn fn, dk_batch_done done, void *arg)
+{
+	return submit(b, &b->urgent, fn, done, arg);
+}
+
+int
+dk_batcher_submit_background(dk_batcher *b, dk_batch_fn fn, dk_batch_done done, void *arg)
+{
+	return submit(b, &b->background, fn, done, arg);
 }
 
 size_t
@@ -163,7 +193,7 @@ dk_batcher_pending(dk_batcher *b)
 	size_t n;
 
 	pthread_mutex_lock(&b->lock);
-	n = b->pending;
+	n = b->urgent.n + b->background.n;
 	pthread_mutex_unlock(&b->lock);
 	return n;
 }

@@ -142,7 +142,8 @@ http_webhook(http_req *r, const char *webhook_id, http_resp *out)
 		early = dk_webhook_plan_result(r->plan);
 		http_count_delivery(r->srv, early);
 		http_json(out, early->http_status, dk_webhook_result_json(early));
-		if (dk_batcher_submit(r->srv->batcher, apply_detached, detached_done, r->plan) < 0)
+		if (dk_batcher_submit_background(r->srv->batcher, apply_detached, detached_done,
+						 r->plan) < 0)
 			dk_webhook_plan_free(r->plan);
 		r->plan = NULL;
 		return 0;

@@ -14,6 +14,7 @@
 #include "diskops/event.h"
 #include "diskops/log.h"
 #include "diskops/poller.h"
+#include "diskops/status.h"
 
 #define RULE "gitea_unreachable"
 #define REQUEST_TIMEOUT_MS 15000
@@ -358,6 +359,7 @@ dk_poller_once(dk_poller *p, dk_store *store, dk_poller_report *rep)
 {
 	int64_t now = dk_clock_now();
 	dk_gitea_status status = { 0 }, *old = NULL;
+	dk_service_status service = { 0 };
 	dk_gitea_version v;
 	char **repos = NULL, *url = NULL, *error = NULL, detail[1024];
 	size_t nrepos = 0;
@@ -427,7 +429,13 @@ dk_poller_once(dk_poller *p, dk_store *store, dk_poller_report *rep)
 		 "%lld s): %s", url, p->failures, (long long)rep->next_delay, error ? error : "");
 	if ((rc = dk_store_begin(store)) < 0)
 		goto done;
+	/* The status bars read every service from one table (diskops/status.h). */
+	service.name = (char *)"gitea";
+	service.ok = !down;
+	service.detail = down ? error : (char *)status.version;
+	service.checked_at = now;
 	if ((rc = dk_store_gitea_status_put(store, &status)) < 0 ||
+	    (rc = dk_store_service_status_put(store, &service)) < 0 ||
 	    (rc = update_alert(store, url, down, detail, now, rep)) < 0) {
 		dk_store_rollback(store);
 		goto done;

@@ -74,29 +74,29 @@ start_verifying(dk_store *store, const dk_publication *p)
 	return dk_store_commit(store);
 }
 
-static bool
-has_trust_policy(const dk_platform *plat)
-{
-	return (plat->trusted_keys && *plat->trusted_keys) ||
-	       (plat->cosign_identity_regexp && *plat->cosign_identity_regexp &&
-		plat->cosign_issuer_regexp && *plat->cosign_issuer_regexp);
-}
-
 static void
 emit_published(dk_store *store, const dk_publication *p, const dk_ingest_result *r,
 	       const char *prior_id, const char *actor)
 {
 	json_t *payload;
 
-	payload = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s, s:s, s:I, s:s?, s:s?, s:s?, s:s, s:b}",
+	/*
+	 * §16's fields, then ours. A publication is the file object here (the bytes stay in
+	 * the registry), so prior_file_object_id names the publication that was the default.
+	 */
+	payload = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s, s:I, s:s?, s:s?, s:s?, s:O?,"
+			    " s:s, s:s?, s:s?, s:s, s:s, s:s?, s:s?, s:I, s:b}",
 			    "publication_id", p->id, "platform_id", p->node_platform_id,
 			    "platform_name", p->platform_name, "git_sha", p->git_sha,
-			    "oci_ref", p->oci_ref, "oci_digest", r->digest,
-			    "sha256", r->artifact_sha256, "size_bytes", (json_int_t)r->size,
-			    "firmware_ref", p->firmware_ref, "arch", p->arch,
-			    "prior_publication_id", prior_id,
+			    "oci_ref", p->oci_ref, "sha256", r->artifact_sha256,
+			    "size_bytes", (json_int_t)r->size, "firmware_ref", p->firmware_ref,
+			    "arch", p->arch, "prior_file_object_id", prior_id,
+			    "attestation_predicate", r->attestation_predicate,
+			    "oci_digest", r->digest, "prior_publication_id", prior_id,
+			    "sbom_url", p->sbom_url, "layout", r->layout,
 			    "signature_kind", dk_sigstore_kind_name(r->sig->kind),
-			    "cosign_verified", 1);
+			    "cosign_identity", r->sig->identity, "cosign_issuer", r->sig->issuer,
+			    "tlog_index", (json_int_t)r->sig->log_index, "cosign_verified", 1);
 	dk_event_emit(store, p->account_id, "system.disk_image_published", "info", actor, p->id,
 		      payload);
 	json_decref(payload);
@@ -186,15 +186,6 @@ ingest(dk_store *store, dk_process_result *out, const dk_publication *p, const c
 
 	if ((rc = dk_store_platform_find(store, &plat, p->account_id, p->node_platform_id)) < 0)
 		goto done;
-	/* Fail closed: without a policy any signature would do, which is none at all. */
-	if (!has_trust_policy(plat)) {
-		if (asprintf(&reason, "platform '%s' has no cosign trust policy configured (set "
-			     "cosign_identity_regexp + cosign_issuer_regexp, or trusted_keys)",
-			     plat->name) < 0)
-			reason = NULL;
-		rc = reason ? decided_failure(store, out, p, reason, actor) : DK_ENOMEM;
-		goto done;
-	}
 	if (!cfg) {
 		if ((rc = dk_config_defaults(&defaults)) < 0)
 			goto done;

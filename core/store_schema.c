@@ -269,11 +269,21 @@ static const char m3_gitea_poller[] =
 
 	/* `worker terminate`: revoked for good, and when (status stays 'revoked'). */
 	"ALTER TABLE ci_worker ADD COLUMN terminated_at INTEGER;";
+/* What serve, the Gitea poller and the registry check last saw, for status bars. */
+static const char m4_service_status[] =
+	"CREATE TABLE service_status ("
+	"  name TEXT PRIMARY KEY,"
+	"  ok INTEGER NOT NULL DEFAULT 0,"
+	"  detail TEXT,"
+	"  pid INTEGER NOT NULL DEFAULT 0,"
+	"  started_at INTEGER,"
+	"  checked_at INTEGER NOT NULL);";
 
 static const dk_store_migration migrations[] = {
 	{ 1, "core tables", m1_core },
 	{ 2, "jobs, alerts, policies, approvals, gitea cache", m2_operations },
 	{ 3, "gitea poller: job cache and status; worker terminate", m3_gitea_poller },
+	{ 4, "service status: serve heartbeat, gitea and registry reachability", m4_service_status },
 };
 
 const dk_store_migration *

@@ -19,9 +19,15 @@ enum {
 	VB_HELP = 1 << 5,
 	VB_RUNS = 1 << 6,
 	VB_JOBS = 1 << 7,
-	VB_LOG = 1 << 8
+	VB_LOG = 1 << 8,
+	/* webhooks, deliveries, runners/workers, approvals (views/{webhooks,deliveries,workers,approvals}.c) */
+	VB_WEBHOOKS = 1 << 10,
+	VB_DELIVERIES = 1 << 11,
+	VB_WORKERS = 1 << 12,
+	VB_APPROVALS = 1 << 13
 };
-#define VB_LISTS (VB_OVERVIEW | VB_PUBLICATIONS | VB_EVENTS | VB_ALERTS)
+#define VB_OPS_LISTS (VB_WEBHOOKS | VB_DELIVERIES | VB_WORKERS | VB_APPROVALS)
+#define VB_LISTS (VB_OVERVIEW | VB_PUBLICATIONS | VB_EVENTS | VB_ALERTS | VB_OPS_LISTS)
 #define VB_CI (VB_RUNS | VB_JOBS | VB_LOG)
 #define VB_ALL (VB_LISTS | VB_PUBLICATION | VB_HELP | VB_CI)
 
@@ -45,14 +51,19 @@ enum {
 	X(EVENTS, "events", "3", VB_ALL, 0, "Views", "the audit trail, newest first") \
 	X(ALERTS, "alerts", "4", VB_ALL, 0, "Views", "open and acknowledged alerts") \
 	X(RUNS, "runs", "5", VB_ALL, 0, "Views", "workflow runs of the platforms' build repos") \
+	X(WEBHOOKS, "webhooks", "6", VB_ALL, 0, "Views", "build webhooks: status, secret preview") \
+	X(DELIVERIES, "deliveries", "7", VB_ALL, 0, "Views", \
+	  "webhook delivery attempts with their outcome and reason") \
+	X(WORKERS, "workers", "8", VB_ALL, 0, "Views", "CI workers and Gitea runners") \
+	X(APPROVALS, "approvals", "9", VB_ALL, 0, "Views", "approvals: pending first") \
 	X(MOVE_DOWN, "move-down", "j Down", VB_ALL, 0, "Moving", "next row") \
 	X(MOVE_UP, "move-up", "k Up", VB_ALL, 0, "Moving", "previous row") \
 	X(PAGE_DOWN, "page-down", "PgDn C-f Space", VB_ALL, 0, "Moving", "next page") \
 	X(PAGE_UP, "page-up", "PgUp C-b", VB_ALL, 0, "Moving", "previous page") \
 	X(FIRST, "first", "g Home", VB_ALL, 0, "Moving", "first row") \
 	X(LAST, "last", "G End", VB_ALL, 0, "Moving", "last row") \
-	X(ENTER, "enter", "Enter", VB_OVERVIEW | VB_PUBLICATIONS | VB_RUNS | VB_JOBS, 0, \
-	  "Selection", "open the selected row") \
+	X(ENTER, "enter", "Enter", VB_OVERVIEW | VB_PUBLICATIONS | VB_WEBHOOKS | VB_RUNS | VB_JOBS, \
+	  0, "Selection", "open the selected row") \
 	X(YANK, "yank", "y", VB_LISTS | VB_PUBLICATION, 0, "Selection", \
 	  "copy the selected id, digest or ref (OSC 52)") \
 	X(SEARCH, "search", "/", VB_ALL, 0, "Searching", "search this view") \
@@ -66,6 +77,14 @@ enum {
 	  "promote the selected publication: the same dialog, under the promote policy") \
 	X(ACK, "ack", "a", VB_ALERTS, AF_CHANGES, "Alerts", \
 	  "acknowledge the selected alert") \
+	X(APPROVE, "approve", "A", VB_APPROVALS, AF_CHANGES, "Approvals", \
+	  "approve the selected request (a second person: not the requester)") \
+	X(REJECT, "reject", "X", VB_APPROVALS, AF_CHANGES, "Approvals", \
+	  "reject the selected request, with a reason") \
+	X(ROTATE_SECRET, "rotate-secret", "S", VB_WEBHOOKS, AF_CHANGES, "Webhooks", \
+	  "new secret for the selected webhook, shown once; the old one stops working") \
+	X(REVOKE, "revoke", "X", VB_WEBHOOKS, AF_CHANGES, "Webhooks", \
+	  "revoke the selected webhook: its URL refuses builds from now on") \
 	X(FOLLOW, "follow", "F", VB_LOG, 0, "Log", \
 	  "follow the log as it grows (scrolling up pauses, G resumes)") \
 	X(FILTER, "filter", "f", VB_LOG, 0, "Log", "only the lines matching the last search") \

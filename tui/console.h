@@ -120,12 +120,17 @@ struct view *console_push(struct console *c, const struct view_ops *ops, const c
  * status line why it cannot be done. Returns R_* for the view's request. */
 int console_rollback_dialog(struct console *c, dk_promote_action action,
 			    const char *platform_id, const char *pub_id);
+/* The approve / reject dialog for an approval, and the rotate-secret / revoke dialog for
+ * a webhook (tui/dialog_ops.c): Cancel focused, the outcome in the status line. */
+int console_approval_dialog(struct console *c, bool approve, const char *approval_id);
+int console_webhook_dialog(struct console *c, bool rotate, const char *webhook_id);
 /* Acknowledges an alert as the operator; the status line says how it went. */
 int console_alert_ack(struct console *c, int64_t alert_id);
 
 /* The views, one file each in views/. */
 extern const struct view_ops overview_view, publications_view, publication_view,
 	events_view, alerts_view, help_view;
+extern const struct view_ops webhooks_view, deliveries_view, workers_view, approvals_view;
 extern const struct view_ops runs_view, jobs_view, log_view;
 /* views/log.c: `:logs JOB` and `--log FILE`. */
 int log_open_job(struct console *c, const char *repo, long long job_id, const char *name);

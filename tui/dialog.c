@@ -24,6 +24,7 @@ verb(dk_promote_action action)
 void
 dialog_close(struct console *c)
 {
+	ops_dialog_wipe(&c->dialog);
 	dk_promote_plan_clear(&c->dialog.plan);
 	memset(&c->dialog, 0, sizeof(c->dialog));
 }
@@ -99,6 +100,8 @@ dialog_key(struct console *c, int key)
 {
 	struct dialog *d = &c->dialog;
 
+	if (d->kind != DLG_PROMOTE)
+		return ops_dialog_key(c, key);
 	switch (key) {
 	case 27:
 		return cancel(c);
@@ -160,21 +163,13 @@ dialog_paint(struct console *c)
 	struct tm tm;
 	int bx, cur_x;
 
-	attrset(term_attr(ST_NORMAL));
-	for (int r = 0; r < h; r++)
-		mvhline(y + r, x, ' ', w);
-	mvhline(y, x, ACS_HLINE, w);
-	mvhline(y + h - 1, x, ACS_HLINE, w);
-	mvvline(y, x, ACS_VLINE, h);
-	mvvline(y, x + w - 1, ACS_VLINE, h);
-	mvaddch(y, x, ACS_ULCORNER);
-	mvaddch(y, x + w - 1, ACS_URCORNER);
-	mvaddch(y + h - 1, x, ACS_LLCORNER);
-	mvaddch(y + h - 1, x + w - 1, ACS_LRCORNER);
-	snprintf(title, sizeof(title), " %s %s ",
+	if (d->kind != DLG_PROMOTE) {
+		ops_dialog_paint(c);
+		return;
+	}
+	snprintf(title, sizeof(title), "%s %s",
 		 d->action == DK_PROMOTE_PROMOTE ? "Promote on" : "Roll back", p->platform_name);
-	draw_text(y, x + 2, text_width(title) < in ? text_width(title) : in, title,
-		  term_attr(ST_HEADER));
+	dialog_frame(y, x, w, h, title, in);
 
 	if (p->target_built_at > 0 && gmtime_r(&t, &tm))
 		strftime(built, sizeof(built), "%Y-%m-%d %H:%M UTC", &tm);

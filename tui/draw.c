@@ -265,14 +265,20 @@ breadcrumb(struct console *c, struct view *v, char *buf, size_t len)
 static void
 paint_title(struct console *c)
 {
-	char left[512], right[64];
+	char left[512], right[64], when[16];
+	struct tm tm;
+	time_t t = (time_t)c->snap->taken_at;
 	int rw;
 
 	breadcrumb(c, c->view, left, sizeof(left));
-	if (c->view->nrows)
-		snprintf(right, sizeof(right), "%zu/%zu ", c->view->cur + 1, c->view->nrows);
-	else
-		snprintf(right, sizeof(right), "0/0 ");
+	localtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%H:%M:%S", &tm);
+	snprintf(right, sizeof(right), "refreshed %s  %zu/%zu ", when,
+		 c->view->nrows ? c->view->cur + 1 : 0, c->view->nrows);
+	/* The breadcrumb says where one is: on a narrow screen it wins over the time. */
+	if (text_width(left) + text_width(right) + 3 > COLS)
+		snprintf(right, sizeof(right), "%zu/%zu ", c->view->nrows ? c->view->cur + 1 : 0,
+			 c->view->nrows);
 	rw = text_width(right);
 	attrset(term_attr(ST_BAR));
 	mvhline(0, 0, ' ', COLS);
@@ -283,19 +289,9 @@ paint_title(struct console *c)
 static void
 paint_status(struct console *c)
 {
-	const struct console_snapshot *s = c->snap;
-	const char *sep = term_glyph(G_SEP);
-	char left[512], when[32];
-	struct tm tm;
-	time_t t = (time_t)s->taken_at;
+	char left[512];
 
-	localtime_r(&t, &tm);
-	strftime(when, sizeof(when), "%H:%M:%S", &tm);
-	snprintf(left, sizeof(left), "account %s %s %zu platform%s %s %d open alert%s %s refreshed %s",
-		 s->account->name, sep, s->platforms->count, s->platforms->count == 1 ? "" : "s",
-		 sep, s->open_alerts, s->open_alerts == 1 ? "" : "s", sep, when);
-	if (c->opts.read_only)
-		snprintf(left + strlen(left), sizeof(left) - strlen(left), " %s read-only", sep);
+	status_bar_text(c, left, sizeof(left), COLS - 2);
 	attrset(term_attr(ST_BAR));
 	mvhline(LINES - 2, 0, ' ', COLS);
 	put(LINES - 2, 1, COLS - 2, left, false, term_attr(ST_BAR));

@@ -19,13 +19,28 @@ struct prompt {
 /* The rollback dialog's fields, in focus order. */
 enum { DF_REASON, DF_CANCEL, DF_CONFIRM, DF__COUNT };
 
+/* Which dialog is open: the rollback/promote one (tui/dialog.c) or one of
+ * tui/dialog_ops.c's, which share its fields, focus order and Cancel default. */
+enum dialog_kind { DLG_PROMOTE = 0, DLG_APPROVE, DLG_REJECT, DLG_ROTATE, DLG_REVOKE, DLG_SECRET };
+
+#define DIALOG_LINES 6
+
 struct dialog {
 	bool active;
+	enum dialog_kind kind;
 	dk_promote_action action;       /* rollback or promote: the same change, two policies */
 	int focus;              /* DF_*; Cancel when it opens */
 	char reason[200];
 	size_t len;
 	dk_promote_plan plan;   /* what the operator is shown, and what the change pins */
+	/* dialog_ops.c: the approval or webhook acted on, what is shown about it, and the
+	 * rotated secret while DLG_SECRET shows it (wiped on close) */
+	char subject[160];
+	char label[160];
+	char info[DIALOG_LINES][2][200];
+	int ninfo;
+	char note[200];
+	char *secret;
 };
 
 struct console {
@@ -76,6 +91,16 @@ int prompt_key(struct console *c, int key);
 int dialog_key(struct console *c, int key);
 void dialog_paint(struct console *c);
 void dialog_close(struct console *c);
+
+/* tui/dialog_ops.c: approve, reject, rotate secret, revoke, and the secret shown once */
+int ops_dialog_key(struct console *c, int key);
+void ops_dialog_paint(struct console *c);
+void ops_dialog_wipe(struct dialog *d);
+/* A blank box with a title in its top line, drawn with text glyphs. */
+void dialog_frame(int y, int x, int w, int h, const char *title, int in);
+
+/* tui/status.c: the status bar for `width` columns */
+void status_bar_text(struct console *c, char *buf, size_t len, int width);
 
 /* tui/draw.c */
 /* Text fitted into width columns at y, x. */

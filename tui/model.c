@@ -21,6 +21,7 @@ console_snapshot_free(struct console_snapshot *s)
 	dk_account_list_free(s->accounts);
 	dk_event_list_free(s->events);
 	dk_alert_list_free(s->alerts);
+	console_snapshot_free_ops(s);
 	free(s);
 }
 
@@ -103,6 +104,8 @@ console_snapshot_load(dk_store *store, const char *account_id, struct console_sn
 	if (s->alerts->count > 1)
 		qsort(s->alerts->items, s->alerts->count, sizeof(*s->alerts->items), alert_order);
 	count_alerts(s);
+	if ((rc = console_snapshot_load_ops(store, account_id, s)) < 0)
+		goto fail;
 	*out = s;
 	return 0;
 fail:

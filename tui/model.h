@@ -7,6 +7,10 @@
 #include "diskops/store.h"
 #include "diskops/agent.h"
 #include "diskops/promote.h"
+#include "diskops/policy.h"
+#include "diskops/secret.h"
+#include "diskops/status.h"
+#include "diskops/store_serve.h"
 
 /*
  * What the views draw: one immutable snapshot of the store for an account, built here
@@ -25,10 +29,18 @@ struct console_snapshot {
 	dk_event_list *events;
 	dk_alert_list *alerts;
 	int open_alerts;
+	/* tui/model_ops.c: webhooks and what serve and the pollers record */
+	dk_webhook_list *webhooks;
+	dk_delivery_list *deliveries;   /* newest first, SNAPSHOT_DELIVERIES at most */
+	dk_worker_list *workers;
+	dk_runner_list *runners;        /* the Gitea runner cache; empty until polled */
+	dk_approval_list *approvals;    /* pending first, then newest first */
+	dk_service_status_list *services;       /* serve heartbeat, gitea, registry */
 };
 
 #define SNAPSHOT_PUBLICATIONS 500       /* per platform */
 #define SNAPSHOT_EVENTS 500
+#define SNAPSHOT_DELIVERIES 500
 
 int console_snapshot_load(dk_store *store, const char *account_id,
 			  struct console_snapshot **out);
@@ -53,6 +65,29 @@ int console_model_rollback_plan(dk_store *store, const char *account_id,
 int console_model_rollback(dk_store *store, const char *account_id,
 			   dk_promote_action action, const dk_promote_plan *seen,
 			   const char *reason, const char *actor, dk_promote_plan *out);
+/* tui/model_ops.c: the part of the snapshot the operations views draw. */
+int console_snapshot_load_ops(dk_store *store, const char *account_id,
+			      struct console_snapshot *s);
+void console_snapshot_free_ops(struct console_snapshot *s);
+/* The webhook's label, or NULL when it is not in the snapshot. */
+const char *snapshot_webhook_label(const struct console_snapshot *s, const char *id);
+/* True when a pending approval is past its expiry (expired in all but the row). */
+bool snapshot_approval_expired(const struct console_snapshot *s, const dk_approval *a);
+/* What an approval would do, after its category, in words ("ubuntu-24.04-lts to
+ * c2f85d13"), into buf. */
+const char *snapshot_approval_summary(const struct console_snapshot *s, const dk_approval *a,
+				      char *buf, size_t len);
+
+int console_model_approve(dk_store *store, const char *account_id, const char *id,
+			  const char *actor);
+int console_model_reject(dk_store *store, const char *account_id, const char *id,
+			 const char *actor, const char *reason);
+/* The new secret comes back once in *out_secret (caller wipes and frees). */
+int console_model_webhook_rotate(dk_store *store, const char *state_dir, const char *account_id,
+				 const char *webhook_id, const char *actor, char **out_secret);
+int console_model_webhook_revoke(dk_store *store, const char *account_id,
+				 const char *webhook_id, const char *actor);
+
 int console_model_alert_ack(dk_store *store, const char *account_id, int64_t alert_id,
 			    const char *actor);
 

@@ -27,8 +27,10 @@ static bool have_tio, active;
 static char reset_seq[128];
 static size_t reset_len;
 
-static const char *const glyphs_utf8[G__COUNT] = { "…", "│", "●", "✓", "✗", "›" };
-static const char *const glyphs_ascii[G__COUNT] = { "~", "|", "*", "+", "x", ">" };
+static const char *const glyphs_utf8[G__COUNT] = { "…", "│", "●", "✓", "✗", "›",
+						      "─", "│", "┌", "┐", "└", "┘" };
+static const char *const glyphs_ascii[G__COUNT] = { "~", "|", "*", "+", "x", ">",
+						       "-", "|", "+", "+", "+", "+" };
 
 bool
 term_locale_utf8(void)

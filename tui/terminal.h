@@ -38,6 +38,8 @@ enum glyph {
 	G_CHECK,
 	G_CROSS,
 	G_ARROW,                /* breadcrumbs */
+	/* dialog frames, as text: ACS line drawing does not survive capture-pane or aha */
+	G_HLINE, G_VLINE, G_UL, G_UR, G_LL, G_LR,
 	G__COUNT
 };
 

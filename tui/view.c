@@ -12,6 +12,7 @@
 /* The top-level views, in Tab order. */
 static const struct view_ops *const top_views[] = {
 	&overview_view, &publications_view, &events_view, &alerts_view, &runs_view,
+	&webhooks_view, &deliveries_view, &workers_view, &approvals_view,
 };
 #define N_TOP (sizeof(top_views) / sizeof(top_views[0]))
 
@@ -400,6 +401,18 @@ console_dispatch(struct console *c, enum action a, const char *arg)
 	case ACT_ALERTS:
 		switch_top(c, &alerts_view);
 		return R_REDRAW;
+	case ACT_WEBHOOKS:
+		switch_top(c, &webhooks_view);
+		return R_REDRAW;
+	case ACT_DELIVERIES:
+		switch_top(c, &deliveries_view);
+		return R_REDRAW;
+	case ACT_WORKERS:
+		switch_top(c, &workers_view);
+		return R_REDRAW;
+	case ACT_APPROVALS:
+		switch_top(c, &approvals_view);
+		return R_REDRAW;
 	case ACT_MOVE_DOWN:
 		view_move_to(c, v, (long)v->cur + 1);
 		return R_REDRAW;
@@ -445,6 +458,10 @@ console_dispatch(struct console *c, enum action a, const char *arg)
 	case ACT_ROLLBACK:
 	case ACT_ACK:
 	case ACT_PROMOTE:
+	case ACT_APPROVE:
+	case ACT_REJECT:
+	case ACT_ROTATE_SECRET:
+	case ACT_REVOKE:
 		console_message(c, ST_NORMAL, "nothing to %s here", ai->name);
 		return R_REDRAW;
 	}

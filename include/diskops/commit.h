@@ -23,7 +23,11 @@ typedef void (*dk_batch_done)(void *arg, int rc);
 /* after_commit (may be NULL) runs after each batch that committed. */
 int dk_batcher_start(dk_batcher **out, const char *db_path, void (*after_commit)(void *),
 		     void *after_arg);
+/* A write somebody waits on: it goes into the next batch. */
 int dk_batcher_submit(dk_batcher *b, dk_batch_fn fn, dk_batch_done done, void *arg);
+/* A write nobody waits on (a rejected delivery's row): it fills batches, but only a few
+ * ride along while waited-on writes are queued. */
+int dk_batcher_submit_background(dk_batcher *b, dk_batch_fn fn, dk_batch_done done, void *arg);
 /* Writes waiting for the next batch. */
 size_t dk_batcher_pending(dk_batcher *b);
 /* Runs what is queued, then stops the writer. */

@@ -113,6 +113,10 @@ void dk_oci_options_from_config(dk_oci_options *opts, const dk_config *cfg, cons
 
 /* A client for one registry ("host[:port]", as in dk_oci_ref.registry). */
 int dk_oci_client_new(dk_oci_client **out, const char *registry, const dk_oci_options *opts);
+
+/* GET /v2/ (with the client's credentials): *http_status is the answer's status; DK_EIO
+ * when no answer came. serve's heartbeat records this as the registry's reachability. */
+int dk_oci_ping(dk_oci_client *c, long *http_status);
 void dk_oci_client_free(dk_oci_client *client);
 const char *dk_oci_client_registry(const dk_oci_client *client);
 /* How many Bearer tokens this client fetched (for tests and metrics). */

@@ -9,9 +9,10 @@
 /*
  * The publication processor: the one entry point that takes a publication through
  * ingest, used by the job queue, `diskops publication process` and the worker API.
- * Ingest (DESIGN §4): trust policy, registry fetch, legacy cosign signature,
- * streamed download, then one publish transaction (core/ingest_oci.c does the registry
- * side).
+ * Ingest (DESIGN §4): trust policy, registry fetch, signature (bundle referrers,
+ * legacy .sig, .cosign-bundle layer; attestation when present), streamed download, then
+ * one publish transaction (core/ingest_oci.c and core/ingest_sig.c do the registry side,
+ * the same check `diskops verify` and `diskops pull` run; include/diskops/artifact.h).
  */
 
 typedef struct {

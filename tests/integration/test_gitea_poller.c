@@ -216,6 +216,9 @@ dispatched_run_reaches_the_cache(void **state)
 	assert_int_equal(st->last_poll_at, dk_clock_now());
 	assert_int_equal(st->next_poll_at, dk_clock_now() + 30);
 	dk_gitea_status_free(st);
+	/* …and the status bar's row says the same. */
+	assert_int_equal(q(f, "SELECT count(*) FROM service_status WHERE name = 'gitea' AND ok = 1"
+			   " AND detail = '1.27.0'"), 1);
 
 	/* Finished: the next pass sees it so. */
 	gate("build", true);
@@ -286,6 +289,8 @@ unreachable_opens_once_backs_off_and_resolves(void **state)
 	assert_contains(st->last_error, "cannot reach Gitea");
 	assert_true(st->last_ok_at < st->last_poll_at);
 	dk_gitea_status_free(st);
+	assert_int_equal(q(f, "SELECT count(*) FROM service_status WHERE name = 'gitea' AND ok = 0"
+			   " AND detail LIKE '%%cannot reach Gitea%%'"), 1);
 	/* The cache is left as it was, not emptied. */
 	assert_int_equal(q(f, "SELECT count(*) FROM gitea_runner_cache WHERE repo = 'alice/build'"), 1);
 

@@ -1,4 +1,4 @@
-// gen.js OUTDIR — fresh keyless Sigstore material from a loopback Fulcio/Rekor/CT/TSA
+// gen.js OUTDIR [--subject sha256:HEX] — fresh keyless Sigstore material from a loopback Fulcio/Rekor/CT/TSA
 // (@sigstore/mock handlers behind node:http, signed with @sigstore/sign), plus one
 // mutation per failure mode. Writes OUTDIR/cases.json: [{name, kind, expect, ...}]
 // for tests/interop/test_sigstore_interop.c to verify with diskops.
@@ -167,6 +167,10 @@ function flipSig(b64sig) {
   add({ name: 'dsse flipped signature byte', kind: 'bundle', file: w('dsse-flip.json', JSON.stringify(dflip)), artifact: 'artifact', expect: false });
   add({ name: 'dsse wrong subject', kind: 'bundle', file: 'dsse.json', artifact: 'artifact-other', expect: false });
   add({ name: 'dsse untrusted root', kind: 'bundle', file: 'dsse.json', artifact: 'artifact', root: 'untrusted_root.json', expect: false });
+  // `--subject sha256:HEX`: cosign v3's image signature for that manifest digest (a DSSE
+  // sign/v1 statement), for tests that attach it to an image as an OCI referrer.
+  const subj = process.argv.indexOf('--subject');
+  if (subj > 0) w('subject-dsse.json', JSON.stringify(await bundle(good, 'dsse', stmt(process.argv[subj + 1].replace(/^sha256:/, '')))));
 
   // Legacy `.sig` layers for an image manifest digest.
   const img = 'sha256:' + crypto.randomBytes(32).toString('hex');

@@ -9,7 +9,8 @@ tmp=$(mktemp -d)
 sock=dkshots-$$
 emu=${3:-}
 emu_pid=
-trap 'tmux -L $sock kill-server 2>/dev/null || true; [ -z "$emu_pid" ] || kill $emu_pid 2>/dev/null || true; rm -rf "$tmp"' EXIT
+serve_pid=
+trap 'tmux -L $sock kill-server 2>/dev/null || true; [ -z "$serve_pid" ] || kill $serve_pid 2>/dev/null || true; [ -z "$emu_pid" ] || kill $emu_pid 2>/dev/null || true; rm -rf "$tmp"' EXIT
 mkdir -p "$out"
 
 export DISKOPS_STATE_DIR="$tmp/state" XDG_CONFIG_HOME="$tmp/config" DISKOPS_CONFIG= TZ=UTC
@@ -20,6 +21,14 @@ export DISKOPS_STATE_DIR="$tmp/state" XDG_CONFIG_HOME="$tmp/config" DISKOPS_CONF
 "$bin" platform create edge-arm --arch arm64 --tlog optional >/dev/null
 "$bin" platform create lab-x86 --arch amd64 >/dev/null
 sqlite3 "$tmp/state/diskops.db" < "$here/seed.sql"
+"$bin" webhook create --label ci-builds >/dev/null
+"$bin" webhook create --label old-hook >/dev/null
+"$bin" webhook revoke old-hook --yes >/dev/null
+"$bin" worker create --name builder-1 >/dev/null
+sqlite3 "$tmp/state/diskops.db" < "$here/seed_ops.sql"
+# A real serve (no ingest), so the status bar shows its heartbeat.
+"$bin" serve --listen 127.0.0.1:0 --no-ingest --ready-file "$tmp/ready" >"$tmp/serve.log" 2>&1 &
+serve_pid=$!
 
 # The runs and log views need a Gitea: the emulator, with one finished and one running build.
 if [ -n "$emu" ]; then
@@ -98,6 +107,7 @@ for size in 120x40 80x24; do
 	tm new-session -d -s c -x "$cols" -y "$rows" \
 		"env TERM=xterm-256color LANG=C.UTF-8 LC_ALL=C.UTF-8 '$bin' console; sleep 600"
 	wait_for "ubuntu-24.04-lts"
+	if [ "$cols" -ge 100 ]; then wait_for "serve up"; else wait_for "serve ✓"; fi
 	shot "overview-$size" "$cols" "$rows"
 	tm send-keys -t c: G Enter a
 	wait_for "publications (all)"
@@ -105,12 +115,34 @@ for size in 120x40 80x24; do
 	tm send-keys -t c: j j Enter
 	wait_for "nodes boot this image"
 	shot "publication-$size" "$cols" "$rows"
+	tm send-keys -t c: Escape j R
+	wait_for "[ Rollback ]"
+	shot "rollback-dialog-$size" "$cols" "$rows"
+	tm send-keys -t c: Escape
+	wait_for "rollback cancelled"
 	tm send-keys -t c: 3
 	wait_for "› events"
 	shot "events-$size" "$cols" "$rows"
 	tm send-keys -t c: 4
 	wait_for "› alerts"
 	shot "alerts-$size" "$cols" "$rows"
+	tm send-keys -t c: 6
+	wait_for "› webhooks"
+	shot "webhooks-$size" "$cols" "$rows"
+	tm send-keys -t c: 7
+	wait_for "› deliveries"
+	shot "deliveries-$size" "$cols" "$rows"
+	tm send-keys -t c: 8
+	wait_for "› workers"
+	shot "workers-$size" "$cols" "$rows"
+	tm send-keys -t c: 9
+	wait_for "› approvals"
+	shot "approvals-$size" "$cols" "$rows"
+	tm send-keys -t c: j A
+	wait_for "[ Approve ]"
+	shot "approve-dialog-$size" "$cols" "$rows"
+	tm send-keys -t c: Escape
+	wait_for "approve cancelled"
 	tm send-keys -t c: 2 '?'
 	wait_for "publications › help"
 	shot "help-$size" "$cols" "$rows"

@@ -166,13 +166,17 @@ navigate_every_view(int width, int height, cli_env *e)
 	tm_keys(t, "Tab", NULL);
 	tm_wait(t, "diskops › runs");
 	tm_keys(t, "Tab", NULL);
+	tm_wait(t, "diskops › webhooks");
+	tm_keys(t, "1", NULL);
 	tm_wait(t, "diskops › overview");
 	tm_keys(t, "Tab", NULL);
 	tm_wait(t, "› publications");
 	tm_keys(t, "BTab", NULL);
 	tm_wait_gone(t, "› publications");
 	tm_keys(t, "BTab", NULL);
-	tm_wait(t, "diskops › runs");
+	tm_wait(t, "diskops › approvals");
+	tm_keys(t, "4", NULL);
+	tm_wait(t, "diskops › alerts");
 	tm_keys(t, "1", NULL);
 	tm_wait(t, "diskops › overview");
 

@@ -179,6 +179,20 @@
 	  "  --tlog required|optional|ignore      transparency log policy (default required)\n") \
 	X(keygen, "keygen", NULL, cmd_keygen, "--out KEY", \
 	  "create an ECDSA P-256 signing key: KEY (mode 0600) and KEY.pub", "") \
+	X(verify, "verify", NULL, cmd_verify, "OCI-REF --platform P", \
+	  "verify an artifact in the registry as ingest would; writes nothing (exit 4: not verified)", \
+	  "  --platform NAME|ID  whose trust policy (keys or identity/issuer) and arch apply\n" \
+	  "Checks the manifest digest, the layers (.img or kernel + initramfs + rootfs),\n" \
+	  "the signature (bundle referrers, legacy .sig, .cosign-bundle layer), an\n" \
+	  "attestation when present, and every file's sha256 and size as it streams.\n") \
+	X(pull, "pull", NULL, cmd_pull, "PLATFORM|PUBLICATION --out DIR", \
+	  "write a published image's verified files and SHA256SUMS into DIR", \
+	  "  --out DIR  where the files go (created when missing); existing files of the\n" \
+	  "             same names are replaced atomically, others are left alone\n" \
+	  "A platform pulls its default publication. Only a published publication is\n" \
+	  "pulled (exit 6 otherwise); it is verified again against the platform's current\n" \
+	  "trust policy and the digests recorded at publish (exit 4 when it does not hold),\n" \
+	  "and nothing is left in DIR when it fails. Progress on stderr when a terminal.\n") \
 	X(events, "events", NULL, cmd_events, "[--prefix KIND] [--limit N] [--since AGE]", \
 	  "list recent events, newest first", \
 	  "  --prefix KIND  only kinds starting with KIND (e.g. system.disk_image)\n" \
