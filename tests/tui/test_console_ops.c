@@ -247,7 +247,7 @@ navigate_ops_views(int width, int height, struct ops *o)
 	assert_aligned(t, "STATE", "retention_update", "pending");
 	assert_fits(t, width);
 
-	/* Tab goes round all eight top views; BTab back. */
+	/* Tab goes round all nine top views (runs after alerts); BTab back. */
 	tm_keys(t, "Tab", NULL);
 	tm_wait(t, "diskops › overview");
 	tm_keys(t, "BTab", NULL);
@@ -259,7 +259,11 @@ navigate_ops_views(int width, int height, struct ops *o)
 	tm_keys(t, "BTab", NULL);
 	tm_wait(t, "diskops › webhooks");
 	tm_keys(t, "BTab", NULL);
+	tm_wait(t, "diskops › runs");
+	tm_keys(t, "BTab", NULL);
 	tm_wait(t, "diskops › alerts");
+	tm_keys(t, "Tab", NULL);
+	tm_wait(t, "diskops › runs");
 	tm_keys(t, "Tab", NULL);
 	tm_wait(t, "diskops › webhooks");
 
