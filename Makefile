@@ -44,6 +44,7 @@ all: $(BIN)
 help:
 	@echo "make            build ./diskops"
 	@echo "make deps       install missing Debian packages (apt-get)"
+	@echo "make demo       the pipeline on loopback (registry, emulated Gitea, serve) + console"
 	@echo "make test       deps, build, run every test, then again under ASan+UBSan"
 	@echo "make test-asan  build with -fsanitize=address,undefined and run the tests"
 	@echo "make screenshots  the console's views as PNGs in screenshots/"
