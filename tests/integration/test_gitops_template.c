@@ -27,6 +27,68 @@ write_script(const char *dir)
 	return path;
 }
 
+/* PUSH_TOOL=diskops: the flags `diskops upload --no-ingest` takes (tests/integration/
+ * test_upload.c runs the real command with them), the key kept out of argv. */
+static void
+push_with_diskops_upload(void **state)
+{
+	char *dir = tu_mkdtemp(), *script = write_script(dir), *out = tu_path(dir, "out");
+	char *bin = tu_path(dir, "bin"), *calls = tu_path(dir, "calls"), *f, *log;
+	char env_out[600], env_path[1200], env_calls[600];
+	const char *push[] = { "bash", script, "push", NULL };
+	const char *sign[] = { "bash", script, "sign", NULL };
+	const char *env[] = { env_out, env_path, env_calls, "OCI_REGISTRY=registry.example:5000",
+			      "PUSH_TOOL=diskops",
+			      "GITHUB_SHA=0123456789abcdef0123456789abcdef01234567",
+			      "COSIGN_PRIVATE_KEY=---key---", NULL };
+	tu_run_result r;
+
+	(void)state;
+	mkdir(out, 0700);
+	mkdir(bin, 0700);
+	snprintf(env_out, sizeof(env_out), "OUT=%s", out);
+	snprintf(env_path, sizeof(env_path), "PATH=%s:%s", bin, getenv("PATH"));
+	snprintf(env_calls, sizeof(env_calls), "CALLS=%s", calls);
+	f = tu_path(bin, "diskops");
+	assert_int_equal(tu_write_file(f, "#!/bin/sh\necho \"diskops $* key=$(cat signing.key)\" "
+				       ">>\"$CALLS\"\nprintf 'registry.example:5000/disk-images/rpi@sha256:"
+				       "%064d\\n' 7\n", 0755), 0);
+	free(f);
+	f = tu_path(bin, "cosign");
+	assert_int_equal(tu_write_file(f, "#!/bin/sh\necho cosign >>\"$CALLS\"\n", 0755), 0);
+	free(f);
+	for (int i = 0; i < 3; i++) {
+		const char *names[] = { "vmlinuz", "initramfs.cpio.gz", "rootfs.erofs" };
+
+		f = tu_path(out, names[i]);
+		assert_int_equal(tu_write_file(f, "x", 0644), 0);
+		free(f);
+	}
+	assert_int_equal(tu_run(&r, push, env, NULL), 0);
+	assert_contains(r.err, "pushed registry.example:5000/disk-images/rpi@sha256:0000");
+	tu_run_result_free(&r);
+	assert_int_equal(tu_run(&r, sign, env, NULL), 0);
+	tu_run_result_free(&r);
+	log = tu_read_file(calls, NULL);
+	assert_contains(log, "diskops upload --no-ingest --repo registry.example:5000/disk-images/rpi"
+			" --tag 0123456789abcdef0123456789abcdef01234567 --git-sha 0123456789abcdef"
+			"0123456789abcdef01234567 --key signing.key --initramfs initramfs.cpio.gz"
+			" --rootfs rootfs.erofs --kernel vmlinuz key=---key---");
+	/* Signed by upload: cosign is never called, and the key file is gone. */
+	if (strstr(log, "cosign"))
+		fail_msg("cosign was called:\n%s", log);
+	free(log);
+	f = tu_path(out, "signing.key");
+	assert_int_equal(access(f, F_OK), -1);
+	free(f);
+	tu_rmrf(dir);
+	free(dir);
+	free(script);
+	free(out);
+	free(bin);
+	free(calls);
+}
+
 static void
 push_and_sign_call_oras_and_cosign(void **state)
 {
@@ -148,6 +210,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(push_and_sign_call_oras_and_cosign),
+		cmocka_unit_test(push_with_diskops_upload),
 		cmocka_unit_test(announce_is_accepted_by_diskops_serve),
 	};
 
