@@ -4,8 +4,8 @@
 # Starts the real docker-registry, the Gitea emulator (tests/gitea-emulator) and
 # `diskops serve` on loopback in a temporary demo dir; creates a platform with a fresh
 # signing key; bootstraps the emulated build repo; runs the pipeline of the end-to-end
-# test (tests/e2e/build.sh) several times: four good builds (one default, older ones
-# retired), one signed with a key the platform does not trust (a failed publication and
+# test (tests/e2e/build.sh) several times: four good builds (retention 2: two published,
+# two retired), one signed with a key the platform does not trust (a failed publication and
 # an open alert), and one left running that prints a line a second (live log). Then it
 # opens the console. Quitting the console stops everything this script started and
 # removes the demo dir.
@@ -149,7 +149,7 @@ d init >/dev/null
 d keygen --out "$DEMO/signing.key" >/dev/null
 d keygen --out "$DEMO/rogue.key" >/dev/null
 d platform create edge --arch amd64 --trusted-key "$DEMO/signing.key.pub" --tlog optional \
-	--retention 3 >/dev/null
+	--retention 2 >/dev/null
 
 "$DISKOPS_BIN" serve --listen 127.0.0.1:0 --ready-file "$DEMO/serve.ready" >>"$DEMO/serve.log" 2>&1 &
 PIDS+=("$!")

@@ -2,7 +2,7 @@
  * `make demo` without the console (DEMO_NO_CONSOLE=1): tests/demo/demo.sh starts the
  * registry, the Gitea emulator and serve, runs the pipeline, and holds until released.
  * Meanwhile this test reads the demo's state through the CLI as an operator would: a
- * default published image with older ones retired, the build signed with an untrusted
+ * two published images (the newest the default), two retired, the build signed with an untrusted
  * key failed with an open alert, and a run still going whose log keeps growing. After
  * the release, every process the demo started is gone and its temp dir removed.
  */
@@ -213,8 +213,8 @@ demo_sets_up_the_pipeline_and_cleans_up(void **state)
 	/* serve, the emulator, the registry and the running job at least. */
 	assert_true(processes_in(demo_dir) >= 3);
 
-	/* Publications: the newest good build is the default, older ones retired (retention),
-	 * the one signed with an untrusted key failed. */
+	/* Publications: the newest two good builds published (retention 2; the newest is the
+	 * default), the two older ones retired, the one signed with an untrusted key failed. */
 	pubs = q(e, &d, "publication", "list", "--platform", "edge", "--json", NULL);
 	json_array_foreach(pubs, i, p) {
 		const char *st = jstr(p, "status");
@@ -226,8 +226,8 @@ demo_sets_up_the_pipeline_and_cleans_up(void **state)
 			assert_contains(jstr(p, "error_message"), "trusted key");
 		}
 	}
-	assert_int_equal(published, 1);
-	assert_true(retired >= 3);
+	assert_int_equal(published, 2);
+	assert_int_equal(retired, 2);
 	assert_int_equal(failed, 1);
 	plat = q(e, &d, "platform", "show", "edge", "--json", NULL, NULL);
 	assert_string_equal(jstr(plat, "disk_image_publication_status"), "failed");

@@ -493,7 +493,8 @@ pipeline_publishes_and_moves_the_default(void **state)
 		fail_msg("second publication: %s", json_dumps(p2, 0));
 	assert_string_equal(jstr(p2, "oci_ref"), ref2);
 
-	/* The default moved to the new build; the old one is retired, a rollback target. */
+	/* The default moved to the new build; the old one stays published (keep 3), a rollback
+	 * target. */
 	plat = JSON(F->e, "platform", "show", "edge", "--json");
 	assert_string_equal(jstr(plat, "default_publication_id"), jstr(p2, "id"));
 	assert_string_equal(jstr(plat, "default_git_sha"), sha2);
@@ -502,7 +503,7 @@ pipeline_publishes_and_moves_the_default(void **state)
 	json_decref(plat);
 	json_decref(p1);
 	p1 = wait_publication(sha1);
-	assert_string_equal(jstr(p1, "status"), "retired");
+	assert_string_equal(jstr(p1, "status"), "published");
 	assert_false(json_is_true(json_object_get(p1, "is_default")));
 
 	/* Both runs, as Gitea lists them. */
