@@ -13,18 +13,8 @@
 #include "diskops/clock.h"
 #include "diskops/error.h"
 #include "diskops/gitops.h"
+#include "gitops_internal.h"
 
-#define LOG_MAX 500
-
-struct dk_gitops {
-	git_repository *repo;
-	char *dir, *url, *shown_url, *branch;
-	char head[41];
-	char *username, *token, *ssh_key;               /* wiped on free */
-	int userpass_tries, ssh_tries;
-	bool auth_refused;
-	char *rejected;                                 /* a ref the remote refused, and why */
-};
 
 /* The URL without user info, for messages: https://user:secret@host/x -> https://host/x. */
 static char *
@@ -45,8 +35,8 @@ shown(const char *url)
 }
 
 /* libgit2's error as ours, named for what was being done. */
-static int
-fail(dk_gitops *g, int grc, const char *what)
+int
+dk_gitops__fail(dk_gitops *g, int grc, const char *what)
 {
 	const git_error *e = git_error_last();
 	const char *msg = e && e->message ? e->message : "unknown error";
@@ -104,8 +94,8 @@ credentials(git_credential **out, const char *url, const char *user_from_url,
 	return GIT_PASSTHROUGH;
 }
 
-static void
-callbacks_init(dk_gitops *g, git_remote_callbacks *cb)
+void
+dk_gitops__callbacks_init(dk_gitops *g, git_remote_callbacks *cb)
 {
 	git_remote_init_callbacks(cb, GIT_REMOTE_CALLBACKS_VERSION);
 	cb->credentials = credentials;
@@ -144,8 +134,8 @@ mkdirs(const char *path)
  * remote.origin.url: libgit2 1.5 leaks PCRE2 match data on every regexp miss, which
  * named-remote lookups and creation do several times per call.
  */
-static int
-origin(dk_gitops *g, git_remote **out, const char *what)
+int
+dk_gitops__origin(dk_gitops *g, git_remote **out, const char *what)
 {
 	git_remote_create_options o;
 	int rc;
@@ -155,7 +145,7 @@ origin(dk_gitops *g, git_remote **out, const char *what)
 	o.repository = g->repo;
 	o.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
 	rc = git_remote_create_with_opts(out, g->url, &o);
-	return rc < 0 ? fail(g, rc, what) : 0;
+	return rc < 0 ? dk_gitops__fail(g, rc, what) : 0;
 }
 
 /* The repo at dir, or a new one whose origin is url. */
@@ -168,7 +158,7 @@ open_or_init(dk_gitops *g)
 
 	if (git_repository_open_ext(&g->repo, g->dir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) == 0) {
 		if ((rc = git_repository_config_snapshot(&snap, g->repo)) < 0)
-			return fail(g, rc, "build repo clone");
+			return dk_gitops__fail(g, rc, "build repo clone");
 		rc = git_config_get_string(&had, snap, "remote.origin.url") == 0 &&
 		     strcmp(had, g->url) == 0 ? 0 :
 		     dk_error_set(DK_EINVALID, "%s holds a clone of another repository; move it away "
@@ -181,7 +171,7 @@ open_or_init(dk_gitops *g)
 	if ((rc = git_repository_init(&g->repo, g->dir, 0)) < 0 ||
 	    (rc = git_repository_config(&cfg, g->repo)) < 0 ||
 	    (rc = git_config_set_string(cfg, "remote.origin.url", g->url)) < 0)
-		rc = fail(g, rc, "build repo clone");
+		rc = dk_gitops__fail(g, rc, "build repo clone");
 	git_config_free(cfg);
 	return rc;
 }
@@ -196,14 +186,14 @@ fetch(dk_gitops *g)
 	int rc;
 
 	git_fetch_options_init(&opts, GIT_FETCH_OPTIONS_VERSION);
-	callbacks_init(g, &opts.callbacks);
+	dk_gitops__callbacks_init(g, &opts.callbacks);
 	/* The remote is the truth: branches and tags it no longer has go here too. */
 	opts.prune = GIT_FETCH_PRUNE;
 	opts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
-	if ((rc = origin(g, &remote, "fetch")) < 0)
+	if ((rc = dk_gitops__origin(g, &remote, "fetch")) < 0)
 		return rc;
 	if ((rc = git_remote_fetch(remote, &refspecs, &opts, NULL)) < 0)
-		rc = fail(g, rc, "fetch");
+		rc = dk_gitops__fail(g, rc, "fetch");
 	git_remote_free(remote);
 	return rc;
 }
@@ -262,7 +252,7 @@ sync_branch(dk_gitops *g)
 	if (git_reference_lookup(&remote_ref, g->repo, name) < 0) {
 		/* An empty remote: the branch stays unborn until the first commit. */
 		if ((rc = git_repository_set_head(g->repo, local_name)) < 0)
-			return fail(g, rc, "build repo clone");
+			return dk_gitops__fail(g, rc, "build repo clone");
 		return 0;
 	}
 	git_checkout_options_init(&co, GIT_CHECKOUT_OPTIONS_VERSION);
@@ -272,7 +262,7 @@ sync_branch(dk_gitops *g)
 				       "diskops: follow the remote")) < 0 ||
 	    (rc = git_repository_set_head(g->repo, local_name)) < 0 ||
 	    (rc = git_reset(g->repo, tip, GIT_RESET_HARD, &co)) < 0) {
-		rc = fail(g, rc, "build repo clone");
+		rc = dk_gitops__fail(g, rc, "build repo clone");
 		goto done;
 	}
 	git_oid_tostr(g->head, sizeof(g->head), git_object_id(tip));
@@ -428,7 +418,7 @@ write_file(dk_gitops *g, git_index *index, const char *rel, const char *text, in
 		goto done;
 	}
 	if ((rc = git_index_add_bypath(index, rel)) < 0) {
-		rc = fail(g, rc, "stage the template");
+		rc = dk_gitops__fail(g, rc, "stage the template");
 		goto done;
 	}
 	(*written)++;
@@ -457,14 +447,14 @@ dk_gitops_write_template(dk_gitops *g, int *written, const dk_gitops_template *t
 		goto done;
 	}
 	if ((rc = git_repository_index(&index, g->repo)) < 0) {
-		rc = fail(g, rc, "stage the template");
+		rc = dk_gitops__fail(g, rc, "stage the template");
 		goto done;
 	}
 	if ((rc = write_file(g, index, DK_GITOPS_WORKFLOW_PATH, workflow, 0644, force, &n)) < 0 ||
 	    (rc = write_file(g, index, DK_GITOPS_BUILD_SCRIPT, script, 0755, force, &n)) < 0)
 		goto done;
 	if ((rc = git_index_write(index)) < 0)
-		rc = fail(g, rc, "stage the template");
+		rc = dk_gitops__fail(g, rc, "stage the template");
 	if (written)
 		*written = n;
 done:
@@ -528,8 +518,8 @@ dk_gitops_author_default(dk_gitops_author *out, char *buf, size_t bufsize,
 
 /* --- commit, push --- */
 
-static int
-signature(git_signature **out, const dk_gitops_author *a)
+int
+dk_gitops__signature(git_signature **out, const dk_gitops_author *a)
 {
 	if (!a || !a->name || !*a->name || !a->email || !*a->email)
 		return dk_error_set(DK_EINVALID, "a commit needs an author name and email");
@@ -552,14 +542,14 @@ dk_gitops_commit(dk_gitops *g, char *sha, const char *message, const dk_gitops_a
 
 	if (sha)
 		sha[0] = '\0';
-	if ((rc = signature(&sig, author)) < 0)
+	if ((rc = dk_gitops__signature(&sig, author)) < 0)
 		return rc;
 	/* Forced: what another process staged in the same second has the same size. */
 	if ((rc = git_repository_index(&index, g->repo)) < 0 ||
 	    (rc = git_index_read(index, 1)) < 0 ||
 	    (rc = git_index_write_tree(&tree_id, index)) < 0 ||
 	    (rc = git_tree_lookup(&tree, g->repo, &tree_id)) < 0) {
-		rc = fail(g, rc, "commit");
+		rc = dk_gitops__fail(g, rc, "commit");
 		goto done;
 	}
 	if (git_revparse_single(&head, g->repo, "HEAD^{commit}") == 0) {
@@ -570,7 +560,7 @@ dk_gitops_commit(dk_gitops *g, char *sha, const char *message, const dk_gitops_a
 	}
 	if ((rc = git_commit_create(&commit_id, g->repo, "HEAD", sig, sig, NULL, message, tree,
 				    parent ? 1 : 0, (const git_commit **)&parent)) < 0) {
-		rc = fail(g, rc, "commit");
+		rc = dk_gitops__fail(g, rc, "commit");
 		goto done;
 	}
 	git_oid_tostr(g->head, sizeof(g->head), &commit_id);
@@ -595,8 +585,8 @@ push_status(const char *refname, const char *status, void *payload)
 	return 0;
 }
 
-static int
-push_refspec(dk_gitops *g, const char *spec, const char *what)
+int
+dk_gitops__push_refspec(dk_gitops *g, const char *spec, const char *what)
 {
 	git_push_options opts;
 	git_remote *remote = NULL;
@@ -605,14 +595,14 @@ push_refspec(dk_gitops *g, const char *spec, const char *what)
 	int rc;
 
 	git_push_options_init(&opts, GIT_PUSH_OPTIONS_VERSION);
-	callbacks_init(g, &opts.callbacks);
+	dk_gitops__callbacks_init(g, &opts.callbacks);
 	opts.callbacks.push_update_reference = push_status;
 	free(g->rejected);
 	g->rejected = NULL;
-	if ((rc = origin(g, &remote, what)) < 0)
+	if ((rc = dk_gitops__origin(g, &remote, what)) < 0)
 		goto done;
 	if ((rc = git_remote_push(remote, &refspecs, &opts)) < 0) {
-		rc = fail(g, rc, what);
+		rc = dk_gitops__fail(g, rc, what);
 		goto done;
 	}
 	if (g->rejected) {
@@ -639,277 +629,5 @@ dk_gitops_push(dk_gitops *g)
 	if (!g->head[0])
 		return dk_error_set(DK_ESTATE, "nothing to push: branch %s has no commit", g->branch);
 	snprintf(spec, sizeof(spec), "refs/heads/%s:refs/heads/%s", g->branch, g->branch);
-	return push_refspec(g, spec, "push");
-}
-
-/* --- tags --- */
-
-int
-dk_gitops_tag_valid(const char *tag)
-{
-	static const char prefix[] = "system-disk-image/v";
-	const char *p;
-	int parts = 0;
-
-	if (!tag || strncmp(tag, prefix, sizeof(prefix) - 1) != 0)
-		return dk_error_set(DK_EINVALID, "tag \"%s\" must look like system-disk-image/vX.Y.Z "
-				    "(what the workflow's push trigger matches)", tag ? tag : "");
-	p = tag + sizeof(prefix) - 1;
-	for (;;) {
-		size_t n = strspn(p, "0123456789");
-
-		if (n == 0 || n > 9 || (n > 1 && p[0] == '0'))
-			break;
-		parts++;
-		p += n;
-		if (parts == 3 || *p != '.')
-			break;
-		p++;
-	}
-	if (parts != 3 || (*p && *p != '-'))
-		return dk_error_set(DK_EINVALID, "tag \"%s\": the version must be X.Y.Z (numbers "
-				    "without leading zeros), optionally -prerelease", tag);
-	if (*p == '-') {
-		if (!p[1])
-			return dk_error_set(DK_EINVALID, "tag \"%s\": empty prerelease after '-'", tag);
-		for (p++; *p; p++) {
-			if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-')
-				return dk_error_set(DK_EINVALID, "tag \"%s\": the prerelease may hold "
-						    "letters, digits, '.' and '-' only", tag);
-		}
-		if (strstr(tag, "..") || tag[strlen(tag) - 1] == '.')
-			return dk_error_set(DK_EINVALID, "tag \"%s\" is not a valid git ref name", tag);
-	}
-	return 0;
-}
-
-/* Whether the remote has refs/tags/<tag>, asked of the remote itself (not our copy). */
-static int
-remote_has(dk_gitops *g, bool *has, char sha[41], const char *ref)
-{
-	git_remote_callbacks cb;
-	git_remote *remote = NULL;
-	const git_remote_head **heads;
-	size_t n;
-	int rc;
-
-	*has = false;
-	callbacks_init(g, &cb);
-	if ((rc = origin(g, &remote, "list the remote's tags")) < 0)
-		return rc;
-	if ((rc = git_remote_connect(remote, GIT_DIRECTION_FETCH, &cb, NULL, NULL)) < 0 ||
-	    (rc = git_remote_ls(&heads, &n, remote)) < 0) {
-		rc = fail(g, rc, "list the remote's tags");
-		goto done;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (strcmp(heads[i]->name, ref) == 0) {
-			*has = true;
-			git_oid_tostr(sha, 41, &heads[i]->oid);
-		}
-	}
-done:
-	if (remote)
-		git_remote_disconnect(remote);
-	git_remote_free(remote);
-	return rc;
-}
-
-static int
-hex_sha(const char *what, const char *s)
-{
-	size_t n = s ? strlen(s) : 0;
-
-	if (n < 4 || n > 40 || strspn(s, "0123456789abcdefABCDEF") != n)
-		return dk_error_set(DK_EINVALID, "%s \"%s\" is not a git sha (4 to 40 hex digits)",
-				    what, s ? s : "");
-	return 0;
-}
-
-static int
-lookup_commit(dk_gitops *g, git_commit **out, const char *what, const char *sha)
-{
-	git_object *obj = NULL;
-	char spec[64];
-	int rc;
-
-	*out = NULL;
-	if ((rc = hex_sha(what, sha)) < 0)
-		return rc;
-	snprintf(spec, sizeof(spec), "%s^{commit}", sha);
-	if ((rc = git_revparse_single(&obj, g->repo, spec)) < 0) {
-		if (rc == GIT_EAMBIGUOUS)
-			return dk_error_set(DK_EINVALID, "%s %s is ambiguous: give more digits", what, sha);
-		return dk_error_set(DK_ENOTFOUND, "%s %s is not a commit of the build repo %s", what,
-				    sha, g->shown_url);
-	}
-	*out = (git_commit *)obj;
-	return 0;
-}
-
-int
-dk_gitops_tag_push(dk_gitops *g, char *sha, const char *tag, const char *target,
-		   const char *message, const dk_gitops_author *tagger)
-{
-	git_signature *sig = NULL;
-	git_commit *commit = NULL;
-	git_object *head = NULL;
-	git_reference *stale = NULL;
-	char ref[300], spec[620], there[41] = "", msg[400];
-	git_oid oid;
-	bool has;
-	int rc;
-
-	if (sha)
-		sha[0] = '\0';
-	if ((rc = dk_gitops_tag_valid(tag)) < 0 || (rc = signature(&sig, tagger)) < 0)
-		return rc;
-	if (target && *target) {
-		if ((rc = lookup_commit(g, &commit, "target", target)) < 0)
-			goto done;
-	} else {
-		if (!g->head[0]) {
-			rc = dk_error_set(DK_ESTATE, "branch %s of %s has no commit to tag", g->branch,
-					  g->shown_url);
-			goto done;
-		}
-		if ((rc = git_revparse_single(&head, g->repo, "HEAD^{commit}")) < 0) {
-			rc = fail(g, rc, "tag");
-			goto done;
-		}
-		commit = (git_commit *)head;
-		head = NULL;
-	}
-	snprintf(ref, sizeof(ref), "refs/tags/%s", tag);
-	if ((rc = remote_has(g, &has, there, ref)) < 0)
-		goto done;
-	if (has) {
-		rc = dk_error_set(DK_ECONFLICT, "tag %s exists on %s already (%.12s): tags are never "
-				  "moved — use a new version", tag, g->shown_url, there);
-		goto done;
-	}
-	/* A tag of ours whose push failed earlier: the remote never saw it. */
-	if (git_reference_lookup(&stale, g->repo, ref) == 0)
-		git_reference_delete(stale);
-	snprintf(msg, sizeof(msg), "%s\n", message && *message ? message : tag);
-	if ((rc = git_tag_create(&oid, g->repo, tag, (const git_object *)commit, sig, msg, 0)) < 0) {
-		rc = fail(g, rc, "tag");
-		goto done;
-	}
-	snprintf(spec, sizeof(spec), "%s:%s", ref, ref);
-	if ((rc = push_refspec(g, spec, "push the tag")) < 0) {
-		git_reference *mine = NULL;
-
-		if (git_reference_lookup(&mine, g->repo, ref) == 0) {
-			git_reference_delete(mine);
-			git_reference_free(mine);
-		}
-		goto done;
-	}
-	if (sha)
-		git_oid_tostr(sha, 41, git_commit_id(commit));
-done:
-	git_reference_free(stale);
-	git_object_free(head);
-	git_commit_free(commit);
-	git_signature_free(sig);
-	return rc;
-}
-
-/* --- log --- */
-
-static int
-walk(dk_gitops_commit_list *l, dk_gitops *g, const git_oid *from, const git_oid *to)
-{
-	git_revwalk *w = NULL;
-	git_oid oid;
-	int rc;
-
-	if ((rc = git_revwalk_new(&w, g->repo)) < 0 ||
-	    (rc = git_revwalk_sorting(w, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME)) < 0 ||
-	    (rc = git_revwalk_push(w, to)) < 0 || (rc = git_revwalk_hide(w, from)) < 0) {
-		rc = fail(g, rc, "commit log");
-		goto done;
-	}
-	while ((rc = git_revwalk_next(&oid, w)) == 0) {
-		git_commit *c = NULL;
-		dk_gitops_commit_info *it;
-		const git_signature *a;
-
-		if (l->count == LOG_MAX) {
-			l->truncated = true;
-			break;
-		}
-		if ((rc = git_commit_lookup(&c, g->repo, &oid)) < 0) {
-			rc = fail(g, rc, "commit log");
-			goto done;
-		}
-		it = &l->items[l->count];
-		a = git_commit_author(c);
-		git_oid_tostr(it->sha, sizeof(it->sha), &oid);
-		it->subject = strdup(git_commit_summary(c) ? git_commit_summary(c) : "");
-		it->author_name = strdup(a->name);
-		it->author_email = strdup(a->email);
-		it->time = (int64_t)a->when.time;
-		git_commit_free(c);
-		l->count++;
-		if (!it->subject || !it->author_name || !it->author_email) {
-			rc = dk_error_set(DK_ENOMEM, "out of memory");
-			goto done;
-		}
-	}
-	if (rc == GIT_ITEROVER)
-		rc = 0;
-	else if (rc < 0)
-		rc = fail(g, rc, "commit log");
-done:
-	git_revwalk_free(w);
-	return rc;
-}
-
-int
-dk_gitops_log(dk_gitops_commit_list **out, dk_gitops *g, const char *from_sha,
-	      const char *to_sha)
-{
-	dk_gitops_commit_list *l = NULL;
-	git_commit *from = NULL, *to = NULL;
-	int rc;
-
-	*out = NULL;
-	if ((rc = lookup_commit(g, &from, "from", from_sha)) < 0 ||
-	    (rc = lookup_commit(g, &to, "to", to_sha)) < 0)
-		goto done;
-	if (!(l = calloc(1, sizeof(*l))) || !(l->items = calloc(LOG_MAX, sizeof(*l->items)))) {
-		rc = dk_error_set(DK_ENOMEM, "out of memory");
-		goto done;
-	}
-	if ((rc = walk(l, g, git_commit_id(from), git_commit_id(to))) < 0)
-		goto done;
-	if (l->count == 0 && !git_oid_equal(git_commit_id(from), git_commit_id(to)) &&
-	    git_graph_descendant_of(g->repo, git_commit_id(from), git_commit_id(to)) == 1) {
-		l->backwards = true;
-		rc = walk(l, g, git_commit_id(to), git_commit_id(from));
-	}
-done:
-	git_commit_free(from);
-	git_commit_free(to);
-	if (rc < 0)
-		dk_gitops_commit_list_free(l);
-	else
-		*out = l;
-	return rc;
-}
-
-void
-dk_gitops_commit_list_free(dk_gitops_commit_list *l)
-{
-	if (!l)
-		return;
-	for (size_t i = 0; l->items && i < l->count; i++) {
-		free(l->items[i].subject);
-		free(l->items[i].author_name);
-		free(l->items[i].author_email);
-	}
-	free(l->items);
-	free(l);
+	return dk_gitops__push_refspec(g, spec, "push");
 }
