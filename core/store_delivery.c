@@ -33,6 +33,25 @@ dk_store_delivery_insert(dk_store *store, const dk_delivery *d)
 	return 0;
 }
 
+static void
+read_delivery(sqlite3_stmt *st, void *row)
+{
+	dk_delivery *d = row;
+
+	d->id = sqlite3_column_int64(st, 0);
+	d->webhook_id = dk_store__text(st, 1);
+	d->account_id = dk_store__text(st, 2);
+	d->received_at = sqlite3_column_int64(st, 3);
+	d->remote_addr = dk_store__text(st, 4);
+	d->body_sha256 = dk_store__text(st, 5);
+	d->body_size = sqlite3_column_int64(st, 6);
+	d->signature_ok = sqlite3_column_int(st, 7) != 0;
+	d->http_status = sqlite3_column_int(st, 8);
+	d->outcome = dk_store__text(st, 9);
+	d->reason = dk_store__text(st, 10);
+	d->publication_id = dk_store__text(st, 11);
+}
+
 int
 dk_store_delivery_list(dk_store *store, dk_delivery_list **out, const dk_delivery_filter *f)
 {
@@ -52,31 +71,11 @@ dk_store_delivery_list(dk_store *store, dk_delivery_list **out, const dk_deliver
 	dk_store__bind_text(st, 1, f->account_id);
 	dk_store__bind_text(st, 2, f->webhook_id);
 	sqlite3_bind_int(st, 3, f->limit > 0 ? f->limit : 50);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		dk_delivery *d = dk_store__list_grow((void **)&l->items, &l->count, sizeof(*d));
-
-		if (!d) {
-			rc = dk_error_set(DK_ENOMEM, "out of memory");
-			goto fail;
-		}
-		d->id = sqlite3_column_int64(st, 0);
-		d->webhook_id = dk_store__text(st, 1);
-		d->account_id = dk_store__text(st, 2);
-		d->received_at = sqlite3_column_int64(st, 3);
-		d->remote_addr = dk_store__text(st, 4);
-		d->body_sha256 = dk_store__text(st, 5);
-		d->body_size = sqlite3_column_int64(st, 6);
-		d->signature_ok = sqlite3_column_int(st, 7) != 0;
-		d->http_status = sqlite3_column_int(st, 8);
-		d->outcome = dk_store__text(st, 9);
-		d->reason = dk_store__text(st, 10);
-		d->publication_id = dk_store__text(st, 11);
-	}
-	if (rc != SQLITE_DONE) {
-		rc = dk_store__fail(store, rc, "listing deliveries");
+	rc = dk_store__collect(store, st, (void **)&l->items, &l->count, sizeof(*l->items),
+			       read_delivery, "listing deliveries");
+	st = NULL;
+	if (rc < 0)
 		goto fail;
-	}
-	dk_store__finish(store, st);
 	*out = l;
 	return 0;
 fail:

@@ -13,8 +13,10 @@
 static const char *const state_names[DK_JOB__STATES] = { "ready", "leased", "done", "dead" };
 
 static void
-read_job(sqlite3_stmt *st, dk_job *j)
+read_job(sqlite3_stmt *st, void *row)
 {
+	dk_job *j = row;
+
 	j->id = sqlite3_column_int64(st, 0);
 	j->kind = dk_store__text(st, 1);
 	j->subject_id = dk_store__text(st, 2);
@@ -194,20 +196,11 @@ dk_store_job_list(dk_store *store, dk_job_list **out, const dk_job_filter *f)
 	dk_store__bind_text(st, 1, f->account_id);
 	dk_store__bind_text(st, 2, f->state);
 	sqlite3_bind_int(st, 3, f->limit > 0 ? f->limit : 50);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		dk_job *j = dk_store__list_grow((void **)&l->items, &l->count, sizeof(*j));
-
-		if (!j) {
-			rc = dk_error_set(DK_ENOMEM, "out of memory");
-			goto fail;
-		}
-		read_job(st, j);
-	}
-	if (rc != SQLITE_DONE) {
-		rc = dk_store__fail(store, rc, "listing jobs");
+	rc = dk_store__collect(store, st, (void **)&l->items, &l->count, sizeof(*l->items),
+			       read_job, "listing jobs");
+	st = NULL;
+	if (rc < 0)
 		goto fail;
-	}
-	dk_store__finish(store, st);
 	*out = l;
 	return 0;
 fail:

@@ -132,20 +132,11 @@ dk_store_webhook_list(dk_store *store, dk_webhook_list **out, const char *accoun
 				    " ORDER BY created_at DESC, rowid DESC")) < 0)
 		goto fail;
 	dk_store__bind_text(st, 1, account_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		dk_webhook *w = dk_store__list_grow((void **)&l->items, &l->count, sizeof(*w));
-
-		if (!w) {
-			rc = dk_error_set(DK_ENOMEM, "out of memory");
-			goto fail;
-		}
-		read_webhook(st, w);
-	}
-	if (rc != SQLITE_DONE) {
-		rc = dk_store__fail(store, rc, "listing webhooks");
+	rc = dk_store__collect(store, st, (void **)&l->items, &l->count, sizeof(*l->items),
+			       read_webhook, "listing webhooks");
+	st = NULL;
+	if (rc < 0)
 		goto fail;
-	}
-	dk_store__finish(store, st);
 	*out = l;
 	return 0;
 fail:
