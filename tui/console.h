@@ -152,6 +152,8 @@ enum style style_for_status(const char *status);
 enum style style_for_severity(const char *severity);
 /* Text fitted into width columns at y, x, for views that paint themselves. */
 void draw_text(int y, int x, int width, const char *text, int attr);
+/* One character of s: its bytes, and its display width (control or invalid → 1 column). */
+size_t text_next_char(const char *s, size_t left, int *width, bool *control);
 /* "1.2 GiB"; "-" for <= 0. */
 const char *human_size(char *buf, size_t len, int64_t bytes);
 

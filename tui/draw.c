@@ -7,9 +7,8 @@
 
 #include "engine.h"
 
-/* One character of src: its bytes, and its display width (control → a space). */
-static size_t
-next_char(const char *s, size_t left, int *width, bool *control)
+size_t
+text_next_char(const char *s, size_t left, int *width, bool *control)
 {
 	mbstate_t st;
 	wchar_t wc;
@@ -42,7 +41,7 @@ text_width(const char *s)
 	bool ctl;
 
 	while (left) {
-		n = next_char(s, left, &w, &ctl);
+		n = text_next_char(s, left, &w, &ctl);
 		total += w;
 		s += n;
 		left -= n;
@@ -70,7 +69,7 @@ text_fit(char *dst, size_t dstlen, const char *src, int width, bool right)
 			dst[o++] = ' ';
 	}
 	while (left) {
-		n = next_char(src, left, &w, &ctl);
+		n = text_next_char(src, left, &w, &ctl);
 		if (used + w > room || o + n + 1 >= dstlen)
 			break;
 		if (ctl) {

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <wchar.h>
 #include <curses.h>
 
 #include "console.h"
@@ -168,13 +167,6 @@ log_text_shape(struct shown *o, const char *p, size_t n, size_t full, bool stamp
 	o->text[o->len] = '\0';
 }
 
-/* Case-insensitive, as the generic search is: ASCII folding, bytes otherwise. */
-static const char *
-find(const char *hay, const char *needle)
-{
-	return strcasestr(hay, needle);
-}
-
 void
 log_text_highlight(struct shown *o, const char *pat)
 {
@@ -184,31 +176,12 @@ log_text_highlight(struct shown *o, const char *pat)
 
 	if (!n)
 		return;
-	while ((p = find(p, pat))) {
+	/* Case-insensitive, as the generic search is. */
+	while ((p = strcasestr(p, pat))) {
 		for (size_t k = 0; k < n; k++)
 			o->attr[(p - o->text) + (ptrdiff_t)k] = hit;
 		p += n;
 	}
-}
-
-/* Display columns of one UTF-8 character starting at s. */
-static size_t
-char_at(const char *s, size_t left, int *width)
-{
-	mbstate_t st;
-	wchar_t wc;
-	size_t n;
-	int w;
-
-	memset(&st, 0, sizeof(st));
-	n = mbrtowc(&wc, s, left, &st);
-	if (n == (size_t)-1 || n == (size_t)-2 || n == 0) {
-		*width = 1;
-		return 1;
-	}
-	w = wcwidth(wc);
-	*width = w < 0 ? 1 : w;
-	return n;
 }
 
 int
@@ -216,9 +189,10 @@ log_text_rows(const struct shown *o, int width)
 {
 	size_t i = 0;
 	int rows = 1, col = 0, w;
+	bool control;
 
 	while (i < o->len) {
-		size_t n = char_at(o->text + i, o->len - i, &w);
+		size_t n = text_next_char(o->text + i, o->len - i, &w, &control);
 
 		if (col + w > width) {
 			rows++;
@@ -235,10 +209,11 @@ log_text_draw(const struct shown *o, int y, int x0, int width, int max, bool wra
 {
 	size_t i = 0;
 	int row = 0, col = 0, w;
+	bool control;
 
 	move(y, x0);
 	while (i < o->len) {
-		size_t n = char_at(o->text + i, o->len - i, &w);
+		size_t n = text_next_char(o->text + i, o->len - i, &w, &control);
 
 		if (col + w > width) {
 			if (!wrap) {
