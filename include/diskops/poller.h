@@ -94,9 +94,6 @@ typedef struct {
 	int64_t created_at, started_at, completed_at, fetched_at;
 } dk_cached_job;
 
-DK_DEFINE_LIST(dk_cached_job)
-void dk_cached_job_list_free(dk_cached_job_list *l);
-
 /* Every distinct build repo ("owner/repo") of every account's platforms, sorted. */
 int dk_store_build_repos(dk_store *store, char ***out, size_t *count);
 /* Accounts with at least one platform building in a repo (the alert goes there). */
@@ -108,8 +105,6 @@ int dk_store_run_cache_list(dk_store *store, dk_cached_run_list **out, const cha
 /* Makes the repo's cached runs exactly `runs` (rows no longer listed are dropped). */
 int dk_store_run_cache_replace(dk_store *store, const char *repo, const dk_cached_run *runs,
 			       size_t count);
-int dk_store_job_cache_list(dk_store *store, dk_cached_job_list **out, const char *repo,
-			    int64_t run_id);
 /* Makes the run's cached jobs exactly `jobs`. */
 int dk_store_job_cache_replace(dk_store *store, const char *repo, int64_t run_id,
 			       const dk_cached_job *jobs, size_t count);
