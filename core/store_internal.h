@@ -27,6 +27,8 @@ struct dk_store {
 	sqlite3 *db;
 	char *path;
 	int tx_depth;
+	void (*on_commit)(void *arg, int wal_frames);
+	void *on_commit_arg;
 	struct dk_store_cached cache[DK_STORE_STMT_CACHE];
 };
 
