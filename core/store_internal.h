@@ -19,6 +19,7 @@
 
 struct dk_store_cached {
 	sqlite3_stmt *st;
+	const char *sql;        /* the address it was last asked for by; a hint only */
 	uint32_t hash;
 	int in_use;
 };

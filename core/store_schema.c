@@ -279,11 +279,30 @@ static const char m4_service_status[] =
 	"  started_at INTEGER,"
 	"  checked_at INTEGER NOT NULL);";
 
+/*
+ * Indexes in insertion order: a descending index on a growing key takes every new entry
+ * at its left edge, where SQLite splits pages half full and rewrites their neighbours on
+ * each batch of deliveries. Queries wanting newest first walk these backwards.
+ */
+static const char m5_ascending_indexes[] =
+	"DROP INDEX idx_dip_platform_created_desc;"
+	"CREATE INDEX idx_dip_platform_created"
+	"  ON disk_image_publication (node_platform_id, created_at);"
+	"DROP INDEX idx_delivery_webhook_time;"
+	"CREATE INDEX idx_delivery_webhook_time ON webhook_delivery (webhook_id, received_at);"
+	"DROP INDEX idx_delivery_account_time;"
+	"CREATE INDEX idx_delivery_account_time ON webhook_delivery (account_id, id);"
+	"DROP INDEX idx_event_account_id;"
+	"CREATE INDEX idx_event_account_id ON event (account_id, id);"
+	"DROP INDEX idx_event_kind;"
+	"CREATE INDEX idx_event_kind ON event (kind, id);";
+
 static const dk_store_migration migrations[] = {
 	{ 1, "core tables", m1_core },
 	{ 2, "jobs, alerts, policies, approvals, gitea cache", m2_operations },
 	{ 3, "gitea poller: job cache and status; worker terminate", m3_gitea_poller },
 	{ 4, "service status: serve heartbeat, gitea and registry reachability", m4_service_status },
+	{ 5, "ascending indexes for appended rows", m5_ascending_indexes },
 };
 
 const dk_store_migration *

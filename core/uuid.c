@@ -1,18 +1,46 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include "diskops/uuid.h"
+
+/*
+ * Random bytes drawn a few hundred at a time: one RAND_bytes call per id cost as much
+ * as a delivery's row insert. Per thread, and refilled after a fork so that parent and
+ * child never hand out the same ids.
+ */
+static __thread unsigned char pool[512];
+static __thread size_t pool_used = sizeof(pool);
+static __thread pid_t pool_pid;
+
+static void
+random_bytes(unsigned char *out, size_t n)
+{
+	pid_t pid = getpid();
+
+	if (pool_used + n > sizeof(pool) || pool_pid != pid) {
+		if (RAND_bytes(pool, sizeof(pool)) != 1)
+			RAND_priv_bytes(pool, sizeof(pool));
+		pool_used = 0;
+		pool_pid = pid;
+	}
+	memcpy(out, pool + pool_used, n);
+	/* Bytes handed out are not kept. */
+	OPENSSL_cleanse(pool + pool_used, n);
+	pool_used += n;
+}
 
 void
 dk_uuid_v4(char out[DK_UUID_LEN + 1])
 {
 	unsigned char b[16];
 
-	if (RAND_bytes(b, sizeof(b)) != 1)
-		RAND_priv_bytes(b, sizeof(b));
+	random_bytes(b, sizeof(b));
 	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
 	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
 	snprintf(out, DK_UUID_LEN + 1,
