@@ -1,8 +1,7 @@
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/types.h>
-#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
@@ -16,18 +15,32 @@
  */
 static __thread unsigned char pool[512];
 static __thread size_t pool_used = sizeof(pool);
-static __thread pid_t pool_pid;
+static __thread unsigned pool_generation;
+/* Bumped in a forked child (getpid() is a system call: too dear to ask per id). */
+static unsigned fork_generation;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void
+forked(void)
+{
+	fork_generation++;
+}
+
+static void
+watch_forks(void)
+{
+	pthread_atfork(NULL, NULL, forked);
+}
 
 static void
 random_bytes(unsigned char *out, size_t n)
 {
-	pid_t pid = getpid();
-
-	if (pool_used + n > sizeof(pool) || pool_pid != pid) {
+	pthread_once(&atfork_once, watch_forks);
+	if (pool_used + n > sizeof(pool) || pool_generation != fork_generation) {
 		if (RAND_bytes(pool, sizeof(pool)) != 1)
 			RAND_priv_bytes(pool, sizeof(pool));
 		pool_used = 0;
-		pool_pid = pid;
+		pool_generation = fork_generation;
 	}
 	memcpy(out, pool + pool_used, n);
 	/* Bytes handed out are not kept. */
