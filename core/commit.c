@@ -301,8 +301,10 @@ dk_batcher_start(dk_batcher **out, const char *db_path, void (*after_commit)(voi
 	pthread_cond_init(&b->committed_cond, NULL);
 	pthread_cond_init(&b->ckpt_cond, NULL);
 	opts.no_create = true;
+	if ((rc = dk_store_open(&b->ckpt_store, db_path, &opts)) < 0)
+		goto fail;
+	opts.combine_wal_writes = true;
 	if ((rc = dk_store_open(&b->store, db_path, &opts)) < 0 ||
-	    (rc = dk_store_open(&b->ckpt_store, db_path, &opts)) < 0 ||
 	    (rc = dk_store_defer_durability(b->store)) < 0)
 		goto fail;
 	dk_store_on_commit(b->store, on_commit, b);

@@ -42,6 +42,10 @@ typedef struct {
 /* The numbered migrations, oldest first (core/store_schema.c). */
 const dk_store_migration *dk_store__migrations(int *count);
 
+/* The name of the VFS that gathers a commit's WAL frames into one write (core/
+ * store_walbuf.c), NULL if it cannot be had. */
+const char *dk_store__walbuf_vfs(void);
+
 /* Turns the connection's last SQLite error into a DK_E* code and message. */
 int dk_store__fail(dk_store *store, int sqlite_rc, const char *what);
 

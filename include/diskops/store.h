@@ -19,10 +19,11 @@ typedef struct {
 	int version;
 	int busy_timeout_ms;    /* 0: the default, 5000 */
 	bool no_create;         /* refuse a missing file instead of creating it */
+	bool combine_wal_writes; /* the group commit's writer: one write per commit */
 } dk_store_options;
 
 #define DK_STORE_OPTIONS_VERSION 1
-#define DK_STORE_OPTIONS_INIT { DK_STORE_OPTIONS_VERSION, 0, false }
+#define DK_STORE_OPTIONS_INIT { DK_STORE_OPTIONS_VERSION, 0, false, false }
 
 /*
  * Opens (creating with mode 0600) and migrates the database at path. A corrupt file, a

@@ -202,7 +202,7 @@ a_long_stream_of_writes_keeps_the_wal_bounded(void **state)
 {
 	static stream s;
 	char wal[4096];
-	int64_t largest = 0, size;
+	int64_t largest = 0, size, answered;
 	dk_batcher *b = NULL;
 
 	memset(&s, 0, sizeof(s));
@@ -220,6 +220,16 @@ a_long_stream_of_writes_keeps_the_wal_bounded(void **state)
 		assert_int_equal(dk_batcher_submit(b, insert_event, stream_done, &s), 0);
 		if ((size = file_size(wal)) > largest)
 			largest = size;
+		if (i % 100 == 0) {
+			/* An answered write is visible to every other connection: the
+			 * writer's gathered WAL bytes reached the file before the commit was
+			 * published. */
+			pthread_mutex_lock(&s.lock);
+			answered = s.done;
+			pthread_mutex_unlock(&s.lock);
+			assert_true(su_sql_int(F->path, "SELECT count(*) FROM event"
+					       " WHERE kind = 'test.commit'") >= answered);
+		}
 	}
 	dk_batcher_stop(b);
 	assert_int_equal(s.done, STREAM);
