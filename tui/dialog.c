@@ -14,6 +14,7 @@
 
 #define DIALOG_WIDTH 76
 #define DIALOG_HEIGHT 15
+#define DIALOG_COMMITS 10       /* commit lines at most; fewer when the screen is short */
 
 static const char *
 verb(dk_promote_action action)
@@ -24,9 +25,40 @@ verb(dk_promote_action action)
 void
 dialog_close(struct console *c)
 {
+	unsigned gen = c->dialog.gen;
+
 	ops_dialog_wipe(&c->dialog);
+	dispatch_dialog_free(&c->dialog);
 	dk_promote_plan_clear(&c->dialog.plan);
+	dk_gitops_commit_list_free(c->dialog.commits);
+
 	memset(&c->dialog, 0, sizeof(c->dialog));
+	c->dialog.gen = gen + 1;
+}
+
+/* What the change steps over in git. Never a reason not to open the dialog: an unknown
+ * history is shown as unknown. */
+static void
+load_commits(struct console *c, const char *platform_id)
+{
+	struct dialog *d = &c->dialog;
+	const dk_promote_plan *p = &d->plan;
+	int i = snapshot_platform_index(c->snap, platform_id);
+
+	if (!p->previous_id) {
+		snprintf(d->commits_why, sizeof(d->commits_why), "none: no current default");
+		return;
+	}
+	if (p->previous_git_sha && p->target_git_sha &&
+	    strcmp(p->previous_git_sha, p->target_git_sha) == 0) {
+		snprintf(d->commits_why, sizeof(d->commits_why), "none: the same commit");
+		return;
+	}
+	if (console_model_rollback_commits(c->cfg->state_dir,
+					   i < 0 ? NULL : c->snap->platforms->items[i].build_repo,
+					   p->previous_git_sha, p->target_git_sha, &d->commits) < 0)
+		snprintf(d->commits_why, sizeof(d->commits_why), "unknown: %s",
+			 dk_error_last()->message);
 }
 
 int
@@ -46,6 +78,7 @@ console_rollback_dialog(struct console *c, dk_promote_action action, const char 
 	d->action = action;
 	d->active = true;
 	d->focus = DF_CANCEL;
+	load_commits(c, platform_id);
 	return R_REDRAW;
 }
 
@@ -100,6 +133,8 @@ dialog_key(struct console *c, int key)
 {
 	struct dialog *d = &c->dialog;
 
+	if (d->kind == DLG_DISPATCH)
+		return dispatch_dialog_key(c, key);
 	if (d->kind != DLG_PROMOTE)
 		return ops_dialog_key(c, key);
 	switch (key) {
@@ -151,18 +186,74 @@ line(int y, int x, int w, const char *label, const char *value)
 	draw_text(y, x, w, buf, term_attr(ST_NORMAL));
 }
 
+/* How many commit lines fit: the list, its heading and "… and K more". */
+static int
+commit_rows(const struct dialog *d, int *shown, bool *more)
+{
+	size_t n = d->commits ? d->commits->count : 0;
+	int room = LINES - 2 - DIALOG_HEIGHT - 1, k;
+
+	*more = false;
+	if (room < 0)
+		room = 0;
+	k = n > DIALOG_COMMITS ? DIALOG_COMMITS : (int)n;
+	if (k > room)
+		k = room;
+	if ((size_t)k < n || (d->commits && d->commits->truncated)) {
+		/* The "more" line takes the place of a commit when the screen is short. */
+		if (k > 0 && k >= room)
+			k--;
+		*more = room > 0;
+	}
+	*shown = k;
+	return 1 + k + (*more ? 1 : 0);
+}
+
+static void
+paint_commits(const struct dialog *d, int y, int x, int in, int shown, bool more)
+{
+	const dk_gitops_commit_list *l = d->commits;
+	char buf[512];
+
+	if (!l) {
+		line(y, x, in, "commits", d->commits_why);
+		return;
+	}
+	if (l->count == 0)
+		snprintf(buf, sizeof(buf), "none between the two shas");
+	else
+		snprintf(buf, sizeof(buf), l->backwards ? "%s%zu undone: rolling back over these"
+			 : "%s%zu new in the target", l->truncated ? "over " : "", l->count);
+	line(y, x, in, "commits", buf);
+	for (int i = 0; i < shown; i++) {
+		snprintf(buf, sizeof(buf), "  %.12s  %s", l->items[i].sha, l->items[i].subject);
+		draw_text(y + 1 + i, x, in, buf, term_attr(ST_NORMAL));
+	}
+	if (more) {
+		snprintf(buf, sizeof(buf), "  %s and %s%zu more", term_glyph(G_ELLIPSIS),
+			 l->truncated ? "over " : "", l->count - (size_t)shown);
+		draw_text(y + 1 + shown, x, in, buf, term_attr(ST_DIM));
+	}
+}
+
 void
 dialog_paint(struct console *c)
 {
 	const struct dialog *d = &c->dialog;
 	const dk_promote_plan *p = &d->plan;
-	int w = COLS - 4 < DIALOG_WIDTH ? COLS - 4 : DIALOG_WIDTH;
-	int h = DIALOG_HEIGHT, x = (COLS - w) / 2, y = (LINES - h) / 2, in = w - 4;
+	int w = COLS - 4 < DIALOG_WIDTH ? COLS - 4 : DIALOG_WIDTH, shown = 0;
+	bool more = false;
+	int k = d->kind == DLG_PROMOTE ? commit_rows(d, &shown, &more) : 0;
+	int h = DIALOG_HEIGHT + k, x = (COLS - w) / 2, y = (LINES - h) / 2, in = w - 4;
 	char buf[512], built[32] = "-", title[128];
 	time_t t = (time_t)p->target_built_at;
 	struct tm tm;
 	int bx, cur_x;
 
+	if (d->kind == DLG_DISPATCH) {
+		dispatch_dialog_paint(c);
+		return;
+	}
 	if (d->kind != DLG_PROMOTE) {
 		ops_dialog_paint(c);
 		return;
@@ -186,6 +277,8 @@ dialog_paint(struct console *c)
 	line(y + 5, x + 2, in, "signer", p->target_signer ? p->target_signer : "-");
 	line(y + 6, x + 2, in, "built", built);
 	line(y + 7, x + 2, in, "new nodes boot", p->pinned_ref ? p->pinned_ref : "-");
+	paint_commits(d, y + 8, x + 2, in, shown, more);
+	y += k;
 
 	draw_text(y + 9, x + 2, 16, "reason", term_attr(ST_NORMAL));
 	snprintf(buf, sizeof(buf), "%.*s", (int)d->len, d->reason);
