@@ -191,7 +191,8 @@ static int
 commit_rows(const struct dialog *d, int *shown, bool *more)
 {
 	size_t n = d->commits ? d->commits->count : 0;
-	int room = LINES - 2 - DIALOG_HEIGHT - 1, k;
+	/* The title line, the status bar and the key hints stay in sight. */
+	int room = LINES - 3 - DIALOG_HEIGHT - 1, k;
 
 	*more = false;
 	if (room < 0)

@@ -383,7 +383,7 @@ dispatch_dialog_paint(struct console *c)
 	const struct dispatch_form *f = c->dialog.form;
 	struct slot slots[2 * (1 + FORM_INPUTS)];
 	int w = COLS - 4 < FORM_WIDTH ? COLS - 4 : FORM_WIDTH, in = w - 4;
-	int room = LINES - 2 - 11, nslots, h, x, y, r, bx, cur_y = -1, cur_x = 0;
+	int room = LINES - 3 - 11, nslots, h, x, y, r, bx, cur_y = -1, cur_x = 0;
 	char buf[512], title[400];
 	const char *file = strrchr(f->workflow, '/') ? strrchr(f->workflow, '/') + 1 : f->workflow;
 
