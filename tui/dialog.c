@@ -4,11 +4,13 @@
  * is pinned to the default the dialog showed.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <curses.h>
 
 #include "actor.h"
+#include "ci.h"
 #include "engine.h"
 #include "diskops/error.h"
 
@@ -36,6 +38,90 @@ dialog_close(struct console *c)
 	c->dialog.gen = gen + 1;
 }
 
+/* The worker's fetch of the build repo, for a clone that could not answer. */
+struct fetch {
+	unsigned gen;
+	char *token, *state_dir, *ssh_key, *repo, *from, *to;
+	dk_gitops_commit_list *commits;
+	char error[200];
+};
+
+static void
+fetch_free(struct fetch *f)
+{
+	if (f->token) {
+		explicit_bzero(f->token, strlen(f->token));
+		free(f->token);
+	}
+	free(f->state_dir);
+	free(f->ssh_key);
+	free(f->repo);
+	free(f->from);
+	free(f->to);
+	dk_gitops_commit_list_free(f->commits);
+	free(f);
+}
+
+static void
+fetch_work(dk_gitea *g, void *arg)
+{
+	struct fetch *f = arg;
+
+	if (console_model_rollback_commits_fetch(g, f->token, f->state_dir, f->ssh_key, f->repo,
+						 f->from, f->to, &f->commits) < 0)
+		snprintf(f->error, sizeof(f->error), "%s", dk_error_last()->message);
+}
+
+static void
+fetch_done(struct console *c, void *arg)
+{
+	struct fetch *f = arg;
+	struct dialog *d = c ? &c->dialog : NULL;
+
+	if (d && d->active && d->kind == DLG_PROMOTE && d->gen == f->gen) {
+		if (f->commits) {
+			d->commits = f->commits;
+			f->commits = NULL;
+		} else {
+			snprintf(d->commits_why, sizeof(d->commits_why), "unknown: %s", f->error);
+		}
+	}
+	fetch_free(f);
+}
+
+static char *
+dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+/* The clone in the state dir could not answer (none yet, or older than the shas): fetch
+ * it from Gitea on the worker thread, the dialog says so meanwhile. */
+static bool
+fetch_later(struct console *c, const char *repo)
+{
+	const dk_promote_plan *p = &c->dialog.plan;
+	struct fetch *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return false;
+	f->gen = c->dialog.gen;
+	f->token = dup_or_null(c->cfg->gitea_token);
+	f->state_dir = dup_or_null(c->cfg->state_dir);
+	f->ssh_key = dup_or_null(c->cfg->git_ssh_key);
+	f->repo = strdup(repo);
+	f->from = strdup(p->previous_git_sha);
+	f->to = strdup(p->target_git_sha);
+	if (!f->state_dir || !f->repo || !f->from || !f->to ||
+	    console_ci_task(c, fetch_work, fetch_done, f) < 0) {
+		fetch_free(f);
+		return false;
+	}
+	snprintf(c->dialog.commits_why, sizeof(c->dialog.commits_why), "fetching %s from Gitea%s",
+		 repo, term_glyph(G_ELLIPSIS));
+	return true;
+}
+
 /* What the change steps over in git. Never a reason not to open the dialog: an unknown
  * history is shown as unknown. */
 static void
@@ -44,21 +130,27 @@ load_commits(struct console *c, const char *platform_id)
 	struct dialog *d = &c->dialog;
 	const dk_promote_plan *p = &d->plan;
 	int i = snapshot_platform_index(c->snap, platform_id);
+	const char *repo = i < 0 ? NULL : c->snap->platforms->items[i].build_repo;
+	char why[200];
 
 	if (!p->previous_id) {
 		snprintf(d->commits_why, sizeof(d->commits_why), "none: no current default");
 		return;
 	}
-	if (p->previous_git_sha && p->target_git_sha &&
-	    strcmp(p->previous_git_sha, p->target_git_sha) == 0) {
+	if (!p->previous_git_sha || !p->target_git_sha) {
+		snprintf(d->commits_why, sizeof(d->commits_why), "unknown: no git sha");
+		return;
+	}
+	if (strcmp(p->previous_git_sha, p->target_git_sha) == 0) {
 		snprintf(d->commits_why, sizeof(d->commits_why), "none: the same commit");
 		return;
 	}
-	if (console_model_rollback_commits(c->cfg->state_dir,
-					   i < 0 ? NULL : c->snap->platforms->items[i].build_repo,
-					   p->previous_git_sha, p->target_git_sha, &d->commits) < 0)
-		snprintf(d->commits_why, sizeof(d->commits_why), "unknown: %s",
-			 dk_error_last()->message);
+	if (console_model_rollback_commits(c->cfg->state_dir, repo, p->previous_git_sha,
+					   p->target_git_sha, &d->commits) == 0)
+		return;
+	snprintf(why, sizeof(why), "%s", dk_error_last()->message);
+	if (!repo || !*repo || *console_ci_unavailable(c) || !fetch_later(c, repo))
+		snprintf(d->commits_why, sizeof(d->commits_why), "unknown: %s", why);
 }
 
 int

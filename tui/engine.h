@@ -36,7 +36,7 @@ struct dialog {
 	dk_promote_plan plan;   /* what the operator is shown, and what the change pins */
 	/* the commits between the current default and the target; NULL: why says why not */
 	dk_gitops_commit_list *commits;
-	char commits_why[200];
+	char commits_why[512];
 	/* dialog_ops.c: the approval or webhook acted on, what is shown about it, and the
 	 * rotated secret while DLG_SECRET shows it (wiped on close) */
 	char subject[160];

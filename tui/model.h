@@ -96,6 +96,11 @@ int console_model_webhook_revoke(dk_store *store, const char *account_id,
 int console_model_rollback_commits(const char *state_dir, const char *build_repo,
 				   const char *from_sha, const char *to_sha,
 				   dk_gitops_commit_list **out);
+/* The same after a fetch of the clone from Gitea (made when missing): worker thread. */
+int console_model_rollback_commits_fetch(dk_gitea *g, const char *token, const char *state_dir,
+					 const char *ssh_key, const char *build_repo,
+					 const char *from_sha, const char *to_sha,
+					 dk_gitops_commit_list **out);
 /* Gitea, for the worker thread: the repo's default branch as a ref and the inputs the
  * workflow file declares; the dispatch (`diskops dispatch`'s core call). */
 int console_model_workflow(dk_gitea *g, const char *build_repo, const char *workflow,

@@ -51,6 +51,30 @@ done:
 }
 
 int
+console_model_rollback_commits_fetch(dk_gitea *g, const char *token, const char *state_dir,
+				     const char *ssh_key, const char *build_repo,
+				     const char *from_sha, const char *to_sha,
+				     dk_gitops_commit_list **out)
+{
+	char *owner = NULL, *name = NULL;
+	dk_gitops *git = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = dk_gitea_split_repo(&owner, &name, build_repo)) < 0 ||
+	    (rc = dk_gitops_open_gitea(&git, g, token, state_dir, owner, name, NULL, ssh_key)) < 0)
+		goto done;
+	if ((rc = dk_gitops_log(out, git, from_sha, to_sha)) == DK_ENOTFOUND)
+		rc = dk_error_set(DK_ENOTFOUND, "%s not in %s", strncmp(dk_error_last()->message,
+				  "from ", 5) == 0 ? "the current sha" : "the target sha", build_repo);
+done:
+	dk_gitops_free(git);
+	free(owner);
+	free(name);
+	return rc;
+}
+
+int
 console_model_workflow(dk_gitea *g, const char *build_repo, const char *workflow,
 		       char **out_ref, dk_gitops_input_list **out)
 {

@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 
 #include "emuutil.h"
+#include "storeutil.h"
 #include "tmuxutil.h"
 #include "diskops/gitops.h"
 
@@ -444,6 +445,82 @@ read_only_refuses_dispatch(void **state)
 	assert_int_equal(run_count(e), before);
 }
 
+/* A commit on alice/build through the contents API; its sha into sha. */
+static void
+commit_file(const char *name, const char *message, char sha[41])
+{
+	char path[200], body[300], *reply = NULL;
+	json_t *j;
+
+	snprintf(path, sizeof(path), "/api/v1/repos/alice/build/contents/notes/%s", name);
+	snprintf(body, sizeof(body), "{\"content\":\"bm90ZQo=\",\"message\":\"%s\"}", message);
+	assert_int_equal(emu_http(E, "POST", path, EMU_ALICE, body, &reply), 201);
+	j = json_loads(reply, 0, NULL);
+	assert_non_null(j);
+	snprintf(sha, 41, "%s", json_string_value(json_object_get(json_object_get(j, "commit"), "sha")));
+	assert_int_equal(strlen(sha), 40);
+	json_decref(j);
+	free(reply);
+}
+
+/* No clone in the state dir yet: the rollback dialog fetches the build repo from Gitea on
+ * the worker and then lists what the rollback undoes. */
+static void
+rollback_dialog_fetches_the_history(void **state)
+{
+	cli_env *e = *state;
+	char good[41], two[41], three[41], sql[600], env[400], *db, *sql_seed, *clone;
+	tu_run_result r;
+	tm_session *t;
+
+	commit_file("one", "Known good kernel", good);
+	commit_file("two", "Kernel bump two", two);
+	commit_file("three", "Kernel bump three", three);
+	assert_int_equal(RUN(e, &r, "platform", "create", "ubuntu-24.04-lts", "--arch", "amd64",
+			     "--build-repo", "alice/build"), 0);
+	tu_run_result_free(&r);
+	db = tu_path(e->state_dir, "diskops.db");
+	sql_seed = tu_read_file("tests/tui/seed.sql", NULL);
+	assert_non_null(sql_seed);
+	assert_int_equal(su_sql_exec(db, sql_seed), 0);
+	snprintf(sql, sizeof(sql), "UPDATE disk_image_publication SET git_sha = '%s' WHERE id LIKE "
+		 "'c2f85d13%%'; UPDATE disk_image_publication SET git_sha = '%s' WHERE id LIKE "
+		 "'d94a7e21%%';", good, three);
+	assert_int_equal(su_sql_exec(db, sql), 0);
+	clone = tu_path(e->state_dir, "gitops/alice/build");
+	assert_int_equal(access(clone, F_OK), -1);
+
+	snprintf(env, sizeof(env), "%s %s", url_env, token_env);
+	t = tm_start(e, 80, 24, env, "");
+	tm_wait(t, "ubuntu-24.04-lts");
+	tm_keys(t, "G", "2", NULL);
+	tm_wait(t, "ubuntu-24.04-lts › publications");
+	tm_keys(t, "j", "j", "j", NULL);
+	tm_wait(t, "c2f85d13");
+	tm_keys(t, "R", NULL);
+	tm_wait(t, "[ Rollback ]");
+	tm_wait(t, "2 undone: rolling back over these");
+	assert_contains(t->last, "Kernel bump three");
+	assert_contains(t->last, "Kernel bump two");
+	assert_lacks(t->last, "Known good kernel");
+	{
+		char *line = tm_line(t, "Kernel bump three");
+		char shortsha[13];
+
+		snprintf(shortsha, sizeof(shortsha), "%.12s", three);
+		assert_contains(line, shortsha);
+		free(line);
+	}
+	assert_int_equal(access(clone, F_OK), 0);
+	tm_keys(t, "Escape", NULL);
+	tm_wait(t, "nothing changed");
+	quit(t);
+	tm_stop(t);
+	free(clone);
+	free(sql_seed);
+	free(db);
+}
+
 /* --- the log view on local files --- */
 
 static char *
@@ -642,6 +719,8 @@ main(void)
 		cmocka_unit_test(dispatch_with_typed_inputs),
 		cmocka_unit_test(dispatch_cancel_sends_nothing),
 		cmocka_unit_test(read_only_refuses_dispatch),
+		/* last: it adds a second platform on the same build repo */
+		cmocka_unit_test(rollback_dialog_fetches_the_history),
 	};
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest files[] = {
