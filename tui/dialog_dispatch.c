@@ -32,6 +32,7 @@ struct dispatch_form {
 	char platform[128], repo[160], workflow[256];
 	bool loading;                   /* the worker is reading the workflow */
 	char note[512];                 /* what is known about the inputs, or a refusal */
+	bool warn;                      /* the note is a problem, not news */
 	int nfields;                    /* the ref, then the inputs */
 	struct field f[1 + FORM_INPUTS];
 	int focus;                      /* a field, then nfields = Cancel, nfields + 1 = Dispatch */
@@ -115,12 +116,14 @@ load_done(struct console *c, void *arg)
 		f->f[0].len = strlen(f->f[0].value);
 	}
 	if (l->rc < 0) {
+		f->warn = true;
 		snprintf(f->note, sizeof(f->note), "inputs unknown (%s): the workflow's defaults apply",
 			 l->error);
 	} else if (l->inputs->count == 0) {
 		snprintf(f->note, sizeof(f->note), "the workflow declares no inputs");
 	} else {
-		f->note[0] = '\0';
+		snprintf(f->note, sizeof(f->note), "%zu input%s from the workflow file, sent as shown",
+			 l->inputs->count, l->inputs->count == 1 ? "" : "s");
 		for (size_t i = 0; i < l->inputs->count && f->nfields <= FORM_INPUTS; i++) {
 			const dk_gitops_input *in = &l->inputs->items[i];
 			struct field *fl = &f->f[f->nfields++];
@@ -186,6 +189,7 @@ console_dispatch_dialog(struct console *c, const char *platform, const char *rep
 	snprintf(l->workflow, sizeof(l->workflow), "%s", wf);
 	if (console_ci_task(c, load_work, load_done, l) < 0) {
 		f->loading = false;
+		f->warn = true;
 		snprintf(f->note, sizeof(f->note), "inputs unknown (%s)", dk_error_last()->message);
 		free(l);
 	}
@@ -235,12 +239,14 @@ confirm(struct console *c)
 
 	if (f->loading) {
 		snprintf(f->note, sizeof(f->note), "still reading the workflow from Gitea: a moment");
+		f->warn = true;
 		return R_REDRAW;
 	}
 	for (int i = 0; i < f->nfields; i++) {
 		f->f[i].value[f->f[i].len] = '\0';
 		if (f->f[i].required && !f->f[i].len) {
 			snprintf(f->note, sizeof(f->note), "%s is required", f->f[i].label);
+			f->warn = true;
 			f->focus = i;
 			return R_REDRAW;
 		}
@@ -400,7 +406,7 @@ dispatch_dialog_paint(struct console *c)
 	draw_text(r++, x + 2, in, buf, term_attr(ST_NORMAL));
 	snprintf(buf, sizeof(buf), "%-*s%s", LABEL, "workflow", f->workflow);
 	draw_text(r++, x + 2, in, buf, term_attr(ST_NORMAL));
-	draw_text(r++, x + 2 + LABEL, in - LABEL, f->note, term_attr(f->loading ? ST_DIM : ST_WARN));
+	draw_text(r++, x + 2 + LABEL, in - LABEL, f->note, term_attr(f->warn ? ST_WARN : ST_DIM));
 	r++;
 	for (int i = 0; i < nslots; i++, r++) {
 		const struct field *fl = &f->f[slots[i].field];
@@ -409,7 +415,7 @@ dispatch_dialog_paint(struct console *c)
 		const char *tail = fl->value;
 
 		if (slots[i].desc) {
-			draw_text(r, x + 2 + LABEL + 1, in - LABEL - 1, fl->desc, term_attr(ST_DIM));
+			draw_text(r, x + 2 + LABEL, in - LABEL, fl->desc, term_attr(ST_DIM));
 			continue;
 		}
 		draw_text(r, x + 2, LABEL - 1, fl->label, term_attr(ST_NORMAL));
