@@ -16,7 +16,14 @@
 #define LOG_MAX_MS 4000         /* backoff ceiling when nothing new */
 #define RUNS_PER_REPO 30
 
-enum msg_kind { MSG_RUNS, MSG_JOBS, MSG_LOG };
+enum msg_kind { MSG_RUNS, MSG_JOBS, MSG_LOG, MSG_TASK };
+
+struct task {
+	struct task *next;
+	void (*work)(dk_gitea *g, void *arg);
+	void (*done)(struct console *c, void *arg);
+	void *arg;
+};
 
 struct msg {
 	struct msg *next;
@@ -44,6 +51,7 @@ struct ci {
 	unsigned log_gen;
 	bool log_changed, log_finished;
 	int log_wait;
+	struct task *tasks, *tasks_tail;        /* the operator's one-shot calls, in order */
 	/* results waiting for the loop thread */
 	struct msg *head, *tail;
 	/* loop thread only */
@@ -95,7 +103,12 @@ log_free(struct ci_log *l)
 static void
 msg_free(struct msg *m)
 {
-	if (m->kind == MSG_RUNS)
+	if (m->kind == MSG_TASK) {
+		struct task *t = m->data;
+
+		t->done(NULL, t->arg);
+		free(t);
+	} else if (m->kind == MSG_RUNS)
 		runs_free(m->data);
 	else if (m->kind == MSG_JOBS)
 		jobs_free(m->data);
@@ -136,6 +149,11 @@ deliver(void *arg)
 		} else if (m->kind == MSG_JOBS) {
 			jobs_free(ci->jobs);
 			ci->jobs = m->data;
+		} else if (m->kind == MSG_TASK) {
+			struct task *t = m->data;
+
+			t->done(ci->c, t->arg);
+			free(t);
 		} else {
 			log_view_feed(ci->c, m->data);
 		}
@@ -155,7 +173,10 @@ post(struct ci *ci, enum msg_kind kind, void *data)
 
 	if (!m) {
 		/* Dropped: the next poll brings the same news. */
-		if (kind == MSG_RUNS)
+		if (kind == MSG_TASK) {
+			((struct task *)data)->done(NULL, ((struct task *)data)->arg);
+			free(data);
+		} else if (kind == MSG_RUNS)
 			runs_free(data);
 		else if (kind == MSG_JOBS)
 			jobs_free(data);
@@ -291,6 +312,19 @@ worker(void *arg)
 	pthread_mutex_lock(&ci->lock);
 	while (!ci->stop) {
 		now = mono_ms();
+		if (ci->tasks) {
+			/* What the operator asked for goes before the polls. */
+			struct task *t = ci->tasks;
+
+			ci->tasks = t->next;
+			if (!ci->tasks)
+				ci->tasks_tail = NULL;
+			pthread_mutex_unlock(&ci->lock);
+			t->work(g, t->arg);
+			pthread_mutex_lock(&ci->lock);
+			post(ci, MSG_TASK, t);
+			continue;
+		}
 		if (ci->repos_changed || now >= next_runs) {
 			size_t n = ci->nrepos;
 			char **p = copy_strings(ci->platforms, n), **r = copy_strings(ci->repos, n);
@@ -432,6 +466,13 @@ ci_stop(struct console *c)
 		next = m->next;
 		msg_free(m);
 	}
+	while (ci->tasks) {
+		struct task *t = ci->tasks;
+
+		ci->tasks = t->next;
+		t->done(NULL, t->arg);
+		free(t);
+	}
 	free_repos(ci);
 	runs_free(ci->runs);
 	jobs_free(ci->jobs);
@@ -558,4 +599,43 @@ const char *
 console_ci_cache_dir(const struct console *c)
 {
 	return c->ci ? c->ci->cache : "/tmp";
+}
+
+int
+console_ci_task(struct console *c, void (*work)(dk_gitea *g, void *arg),
+		void (*done)(struct console *c, void *arg), void *arg)
+{
+	struct ci *ci = c->ci;
+	struct task *t;
+
+	if (!ci || !ci->running)
+		return dk_error_set(DK_ESTATE, "%s", *console_ci_unavailable(c) ?
+				    console_ci_unavailable(c) : "the Gitea worker is not running");
+	if (!(t = calloc(1, sizeof(*t))))
+		return dk_error_set(DK_ENOMEM, "out of memory");
+	t->work = work;
+	t->done = done;
+	t->arg = arg;
+	pthread_mutex_lock(&ci->lock);
+	if (ci->tasks_tail)
+		ci->tasks_tail->next = t;
+	else
+		ci->tasks = t;
+	ci->tasks_tail = t;
+	pthread_cond_signal(&ci->cond);
+	pthread_mutex_unlock(&ci->lock);
+	return 0;
+}
+
+void
+console_ci_refresh_runs(struct console *c)
+{
+	struct ci *ci = c->ci;
+
+	if (!ci || !ci->running)
+		return;
+	pthread_mutex_lock(&ci->lock);
+	ci->repos_changed = true;
+	pthread_cond_signal(&ci->cond);
+	pthread_mutex_unlock(&ci->lock);
 }
