@@ -17,6 +17,11 @@
 /* Background writes that may ride along with waiting requests: a flood of rejected
  * deliveries' rows must not sit between an accepted delivery and its answer. */
 #define BACKGROUND_WITH_URGENT 64
+/* Background rows gather up to this many, or for this long, before a batch of their own;
+ * they reach the disk with the next sync, at the latest BACKGROUND_SYNC_NS later. */
+#define BACKGROUND_BATCH 512
+#define BACKGROUND_LINGER_NS 5000000
+#define BACKGROUND_SYNC_NS 1000000000
 /*
  * Checkpoints: the checkpointer copies frames in the background every eighth of the
  * limit; at the limit the writer copies the few left itself, between two batches, so
@@ -51,6 +56,8 @@ struct dk_batcher {
 	int ckpt_asked;                 /* wal_frames when the checkpointer was last woken */
 	int wal_limit;                  /* frames at which the writer lets the WAL start over */
 	bool ckpt_wanted, stopping, writer_done, ckpt_stop;
+	bool background_dirty;          /* rows committed since the last sync, none waited on */
+	int64_t background_since;       /* when the oldest queued background row came */
 	int sync_error;                 /* a failed sync stops the batcher for good */
 	void (*after_commit)(void *);
 	void *after_arg;
@@ -83,19 +90,52 @@ move(struct item ***tail, struct queue *q, size_t max)
 	}
 }
 
+static int64_t
+now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+static struct timespec
+at_ns(int64_t ns)
+{
+	return (struct timespec){ .tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000 };
+}
+
+/*
+ * The next batch. Rows nobody waits on linger until enough have gathered or the oldest
+ * has waited BACKGROUND_LINGER_NS: batch by batch a flood of bad signatures cost more in
+ * commits than in rows.
+ */
 static struct item *
-take(dk_batcher *b)
+take(dk_batcher *b, bool *urgent_out)
 {
 	struct item *first = NULL, **tail = &first;
+	struct timespec until;
 	size_t urgent;
 
 	pthread_mutex_lock(&b->lock);
-	while (!b->urgent.head && !b->background.head && !b->stopping)
-		pthread_cond_wait(&b->work, &b->lock);
+	while (!b->urgent.head && !b->stopping) {
+		if (!b->background.head) {
+			pthread_cond_wait(&b->work, &b->lock);
+			continue;
+		}
+		if (b->background.n >= BACKGROUND_BATCH ||
+		    now_ns() >= b->background_since + BACKGROUND_LINGER_NS)
+			break;
+		until = at_ns(b->background_since + BACKGROUND_LINGER_NS);
+		pthread_cond_timedwait(&b->work, &b->lock, &until);
+	}
 	urgent = b->urgent.n < BATCH_MAX ? b->urgent.n : BATCH_MAX;
 	move(&tail, &b->urgent, urgent);
 	move(&tail, &b->background, urgent ? BACKGROUND_WITH_URGENT : BATCH_MAX);
+	if (b->background.head)
+		b->background_since = now_ns();
 	pthread_mutex_unlock(&b->lock);
+	*urgent_out = urgent > 0;
 	return first;
 }
 
@@ -128,19 +168,28 @@ ms_since(const struct timespec *t0)
 	return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
-/* Hands a committed batch to the syncer, which answers it once the WAL is on disk. */
+/*
+ * After a commit: a waited-on batch goes to the syncer, which answers it once the WAL
+ * is on disk; rows nobody waits on are done now (their answers went out already) and
+ * reach the disk with the next sync, at the latest BACKGROUND_SYNC_NS later.
+ */
 static void
-hand_over(dk_batcher *b, struct item *batch)
+hand_over(dk_batcher *b, struct item *batch, bool urgent)
 {
 	struct item *it, *next;
 
+	if (!urgent)
+		finish(b, batch, 0);
 	pthread_mutex_lock(&b->lock);
-	for (it = batch; it; it = next) {
+	for (it = urgent ? batch : NULL; it; it = next) {
 		next = it->next;
 		it->next = NULL;
 		push(&b->committed, it);
 	}
-	pthread_cond_signal(&b->committed_cond);
+	if (urgent || !b->background_dirty) {
+		b->background_dirty |= !urgent;
+		pthread_cond_signal(&b->committed_cond);
+	}
 	if (b->wal_frames >= b->ckpt_asked + b->wal_limit / 8 && !b->ckpt_wanted) {
 		b->ckpt_asked = b->wal_frames;
 		b->ckpt_wanted = true;
@@ -150,7 +199,7 @@ hand_over(dk_batcher *b, struct item *batch)
 }
 
 static void
-run_batch(dk_batcher *b, struct item *batch)
+run_batch(dk_batcher *b, struct item *batch, bool urgent)
 {
 	struct item *it;
 	struct timespec t0;
@@ -171,7 +220,7 @@ run_batch(dk_batcher *b, struct item *batch)
 		finish(b, batch, rc);
 		return;
 	}
-	hand_over(b, batch);
+	hand_over(b, batch, urgent);
 	if (b->wal_frames >= b->wal_limit) {
 		if (dk_store_checkpoint(b->store, NULL, NULL) < 0)
 			dk_log_warn("msg=\"checkpoint failed\" error=\"%s\"", dk_error_last()->message);
@@ -186,11 +235,12 @@ writer_main(void *arg)
 {
 	dk_batcher *b = arg;
 	struct item *batch;
+	bool urgent;
 
 	/* Named for `top -H` and perf: the one thread every accepted delivery waits on. */
 	pthread_setname_np(pthread_self(), "dk-commit");
-	while ((batch = take(b)))
-		run_batch(b, batch);
+	while ((batch = take(b, &urgent)))
+		run_batch(b, batch, urgent);
 	pthread_mutex_lock(&b->lock);
 	b->writer_done = true;
 	pthread_cond_signal(&b->committed_cond);
@@ -213,18 +263,34 @@ syncer_main(void *arg)
 {
 	dk_batcher *b = arg;
 	struct item *batch, **tail;
+	struct timespec until;
+	bool due;
 	int rc;
 
 	pthread_setname_np(pthread_self(), "dk-sync");
 	for (;;) {
 		batch = NULL;
 		tail = &batch;
+		due = false;
 		pthread_mutex_lock(&b->lock);
-		while (!b->committed.head && !b->writer_done)
-			pthread_cond_wait(&b->committed_cond, &b->lock);
+		while (!b->committed.head && !due) {
+			if (b->writer_done) {
+				due = b->background_dirty;
+				break;
+			}
+			if (!b->background_dirty) {
+				pthread_cond_wait(&b->committed_cond, &b->lock);
+				continue;
+			}
+			until = at_ns(now_ns() + BACKGROUND_SYNC_NS);
+			due = pthread_cond_timedwait(&b->committed_cond, &b->lock, &until) ==
+			      ETIMEDOUT;
+		}
 		move(&tail, &b->committed, SIZE_MAX);
+		/* The sync below covers every frame written so far. */
+		b->background_dirty = false;
 		pthread_mutex_unlock(&b->lock);
-		if (!batch)
+		if (!batch && !due)
 			break;
 		/* One sync answers every batch committed since the last one. */
 		if ((rc = sync_wal(b)) < 0) {
@@ -286,6 +352,7 @@ dk_batcher_start(dk_batcher **out, const char *db_path, void (*after_commit)(voi
 		 void *after_arg)
 {
 	dk_store_options opts = DK_STORE_OPTIONS_INIT;
+	pthread_condattr_t mono;
 	dk_batcher *b;
 	int rc;
 
@@ -297,8 +364,11 @@ dk_batcher_start(dk_batcher **out, const char *db_path, void (*after_commit)(voi
 	b->after_commit = after_commit;
 	b->after_arg = after_arg;
 	pthread_mutex_init(&b->lock, NULL);
-	pthread_cond_init(&b->work, NULL);
-	pthread_cond_init(&b->committed_cond, NULL);
+	pthread_condattr_init(&mono);
+	pthread_condattr_setclock(&mono, CLOCK_MONOTONIC);
+	pthread_cond_init(&b->work, &mono);
+	pthread_cond_init(&b->committed_cond, &mono);
+	pthread_condattr_destroy(&mono);
 	pthread_cond_init(&b->ckpt_cond, NULL);
 	opts.no_create = true;
 	if ((rc = dk_store_open(&b->ckpt_store, db_path, &opts)) < 0)
@@ -358,8 +428,12 @@ submit(dk_batcher *b, struct queue *q, dk_batch_fn fn, dk_batch_done done, void 
 				: dk_error_set(DK_EIO, "the database could not be synced to disk "
 					       "earlier; restart the server once the disk is fixed");
 	}
+	if (q == &b->background && !q->head)
+		b->background_since = now_ns();
 	push(q, it);
-	pthread_cond_signal(&b->work);
+	/* The writer wakes for a background row only when a batch of them is due. */
+	if (q == &b->urgent || q->n == 1 || q->n == BACKGROUND_BATCH)
+		pthread_cond_signal(&b->work);
 	pthread_mutex_unlock(&b->lock);
 	return 0;
 }
