@@ -39,13 +39,15 @@ dk_store_job_enqueue(dk_store *store, int64_t *out_id, const char *kind, const c
 	int rc;
 
 	/* The partial unique index keeps one live job per subject; a second delivery for
-	 * the same publication joins the job already waiting. */
-	if ((rc = dk_store__prepare(store, &st, "INSERT INTO job (kind, subject_id, account_id,"
-				    " run_after, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)"
-				    " ON CONFLICT (kind, subject_id) WHERE state IN ('ready', 'leased')"
-				    " DO UPDATE SET run_after = min(run_after, excluded.run_after),"
-				    " updated_at = excluded.updated_at RETURNING id")) < 0)
+	 * the same publication joins the job already waiting. RETURNING costs SQLite an
+	 * extra table per statement: only when the caller wants the id. */
+#define ENQUEUE "INSERT INTO job (kind, subject_id, account_id, run_after, created_at," \
+		" updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT (kind, subject_id)" \
+		" WHERE state IN ('ready', 'leased') DO UPDATE SET run_after =" \
+		" min(run_after, excluded.run_after), updated_at = excluded.updated_at"
+	if ((rc = dk_store__prepare(store, &st, out_id ? ENQUEUE " RETURNING id" : ENQUEUE)) < 0)
 		return rc;
+#undef ENQUEUE
 	dk_store__bind_text(st, 1, kind);
 	dk_store__bind_text(st, 2, subject_id);
 	dk_store__bind_text(st, 3, account_id);
