@@ -278,12 +278,16 @@ static const char m4_service_status[] =
 	"  pid INTEGER NOT NULL DEFAULT 0,"
 	"  started_at INTEGER,"
 	"  checked_at INTEGER NOT NULL);";
+/* The console reads serve's run cache instead of asking Gitea itself: it shows run numbers. */
+static const char m5_run_number[] =
+	"ALTER TABLE gitea_run_cache ADD COLUMN run_number INTEGER;";
 
 static const dk_store_migration migrations[] = {
 	{ 1, "core tables", m1_core },
 	{ 2, "jobs, alerts, policies, approvals, gitea cache", m2_operations },
 	{ 3, "gitea poller: job cache and status; worker terminate", m3_gitea_poller },
 	{ 4, "service status: serve heartbeat, gitea and registry reachability", m4_service_status },
+	{ 5, "gitea run cache: run numbers", m5_run_number },
 };
 
 const dk_store_migration *

@@ -227,7 +227,7 @@ resize_down_and_back(void **state)
 	tm_keys(t, "G", "Enter", "j", NULL);
 	tm_wait(t, "2/4");
 	tm_resize(t, 80, 24);
-	tm_wait(t, "refreshed");
+	tm_wait(t, "2/4");
 	/* The status bar sits on the last but one row of the new size. */
 	free(t->last);
 	t->last = tm_capture(t, false);
@@ -744,7 +744,7 @@ idle_console_writes_nothing(void **state)
 		struct pollfd p = { master, POLLIN, 0 };
 		ssize_t n;
 
-		if (poll(&p, 1, total && memmem(buf, sizeof(buf), "refreshed", 9) ? 300 : TM_GUARD_MS) <= 0)
+		if (poll(&p, 1, total && memmem(buf, sizeof(buf), "quit", 4) ? 300 : TM_GUARD_MS) <= 0)
 			break;
 		if ((n = read(master, buf, sizeof(buf))) <= 0)
 			break;
