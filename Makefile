@@ -9,7 +9,7 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 # The binary delay-loads these (tui/lazy/lazylib.sh): linked normally they and their ~40
 # dependencies are mapped and relocated before main() of every command. Tests link them all.
-LAZY_PKGS  := libcurl libgit2 libmicrohttpd libjwt openssl
+LAZY_PKGS  := libcurl libgit2 libmicrohttpd libjwt openssl sqlite3 jansson libpcre2-8
 EAGER_PKGS := $(filter-out $(LAZY_PKGS),$(PKGS))
 LAZY       ?= $(if $(filter x86_64,$(shell uname -m)),1,)
 BIN_LIBS   := $(if $(LAZY),$(shell pkg-config --libs $(EAGER_PKGS) 2>/dev/null) -lpthread,$(PKG_LIBS))
@@ -77,7 +77,7 @@ $(BIN): $(FRONT_OBJ) $(LIBCORE) $(LAZY_OBJ)
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $(FRONT_OBJ) $(LAZY_OBJ) $(LIBCORE) $(BIN_LIBS)
 
 # Trampolines for what the objects call in $(LAZY_PKGS); regenerated when they change.
-$(BUILD)/lazy/lazy.S $(BUILD)/lazy/lazy_tab.c &: $(FRONT_OBJ) $(LIBCORE) tui/lazy/lazylib.sh
+$(BUILD)/lazy/lazy.S $(BUILD)/lazy/lazy_tab.c &: $(FRONT_OBJ) $(LIBCORE) tui/lazy/lazylib.sh Makefile
 	@$(if $(V),,echo "  GEN     $(BUILD)/lazy")
 	$(Q)CC="$(CC)" sh tui/lazy/lazylib.sh $(BUILD)/lazy "$(LAZY_PKGS)" $(FRONT_OBJ) $(LIBCORE)
 
