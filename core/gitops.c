@@ -319,6 +319,54 @@ done:
 	return rc;
 }
 
+int
+dk_gitops_open_local(dk_gitops **out, const char *dir)
+{
+	git_config *snap = NULL;
+	git_reference *head = NULL;
+	const char *url = NULL;
+	dk_gitops *g;
+	int rc;
+
+	*out = NULL;
+	if (!dir || !*dir)
+		return dk_error_set(DK_EINVALID, "no directory for the build repo clone");
+	git_libgit2_init();
+	if (!(g = calloc(1, sizeof(*g)))) {
+		git_libgit2_shutdown();
+		return dk_error_set(DK_ENOMEM, "out of memory");
+	}
+	if (git_repository_open_ext(&g->repo, dir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0) {
+		rc = dk_error_set(DK_ENOTFOUND, "no clone of the build repo in %s", dir);
+		goto done;
+	}
+	/* The URL only names the repo in messages: nothing is fetched. */
+	if (git_repository_config_snapshot(&snap, g->repo) == 0)
+		git_config_get_string(&url, snap, "remote.origin.url");
+	g->dir = strdup(dir);
+	g->url = strdup(url ? url : dir);
+	g->shown_url = shown(g->url ? g->url : dir);
+	if (git_repository_head(&head, g->repo) == 0) {
+		const git_oid *oid = git_reference_target(head);
+
+		g->branch = strdup(git_reference_shorthand(head));
+		if (oid)
+			git_oid_tostr(g->head, sizeof(g->head), oid);
+	} else {
+		g->branch = strdup("main");
+	}
+	rc = g->dir && g->url && g->shown_url && g->branch ? 0
+		: dk_error_set(DK_ENOMEM, "out of memory");
+done:
+	git_reference_free(head);
+	git_config_free(snap);
+	if (rc < 0)
+		dk_gitops_free(g);
+	else
+		*out = g;
+	return rc;
+}
+
 void
 dk_gitops_free(dk_gitops *g)
 {

@@ -64,13 +64,30 @@ sql_hash(const char *sql)
 	return h;
 }
 
+static int
+take(struct dk_store_cached *c, sqlite3_stmt **out)
+{
+	c->in_use = 1;
+	*out = c->st;
+	return 0;
+}
+
 int
 dk_store__prepare(dk_store *store, sqlite3_stmt **out, const char *sql)
 {
 	struct dk_store_cached *free_slot = NULL;
-	uint32_t h = sql_hash(sql);
+	uint32_t h;
 	int rc;
 
+	/* Nearly every query is a string literal asked for from the same place: find it by
+	 * address first (the text still has to match, for SQL built in a buffer). */
+	for (int i = 0; i < DK_STORE_STMT_CACHE; i++) {
+		struct dk_store_cached *c = &store->cache[i];
+
+		if (c->st && c->sql == sql && !c->in_use && strcmp(sqlite3_sql(c->st), sql) == 0)
+			return take(c, out);
+	}
+	h = sql_hash(sql);
 	for (int i = 0; i < DK_STORE_STMT_CACHE; i++) {
 		struct dk_store_cached *c = &store->cache[i];
 
@@ -78,9 +95,8 @@ dk_store__prepare(dk_store *store, sqlite3_stmt **out, const char *sql)
 			if (!free_slot)
 				free_slot = c;
 		} else if (c->hash == h && !c->in_use && strcmp(sqlite3_sql(c->st), sql) == 0) {
-			c->in_use = 1;
-			*out = c->st;
-			return 0;
+			c->sql = sql;
+			return take(c, out);
 		}
 	}
 	rc = sqlite3_prepare_v3(store->db, sql, -1, free_slot ? SQLITE_PREPARE_PERSISTENT : 0,
@@ -90,6 +106,7 @@ dk_store__prepare(dk_store *store, sqlite3_stmt **out, const char *sql)
 	if (free_slot && *out) {
 		free_slot->st = *out;
 		free_slot->hash = h;
+		free_slot->sql = sql;
 		free_slot->in_use = 1;
 	}
 	return 0;
@@ -398,7 +415,8 @@ dk_store_open(dk_store **out, const char *path, const dk_store_options *opts)
 		free(store);
 		return dk_error_set(DK_ENOMEM, "out of memory");
 	}
-	rc = sqlite3_open_v2(path, &store->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, NULL);
+	rc = sqlite3_open_v2(path, &store->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX,
+			     opts->combine_wal_writes ? dk_store__walbuf_vfs() : NULL);
 	if (rc != SQLITE_OK) {
 		rc = dk_store__fail(store, rc, "opening the database");
 		goto fail;

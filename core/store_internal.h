@@ -19,6 +19,7 @@
 
 struct dk_store_cached {
 	sqlite3_stmt *st;
+	const char *sql;        /* the address it was last asked for by; a hint only */
 	uint32_t hash;
 	int in_use;
 };
@@ -27,6 +28,8 @@ struct dk_store {
 	sqlite3 *db;
 	char *path;
 	int tx_depth;
+	void (*on_commit)(void *arg, int wal_frames);
+	void *on_commit_arg;
 	struct dk_store_cached cache[DK_STORE_STMT_CACHE];
 };
 
@@ -38,6 +41,10 @@ typedef struct {
 
 /* The numbered migrations, oldest first (core/store_schema.c). */
 const dk_store_migration *dk_store__migrations(int *count);
+
+/* The name of the VFS that gathers a commit's WAL frames into one write (core/
+ * store_walbuf.c), NULL if it cannot be had. */
+const char *dk_store__walbuf_vfs(void);
 
 /* Turns the connection's last SQLite error into a DK_E* code and message. */
 int dk_store__fail(dk_store *store, int sqlite_rc, const char *what);

@@ -279,15 +279,34 @@ static const char m4_service_status[] =
 	"  started_at INTEGER,"
 	"  checked_at INTEGER NOT NULL);";
 /* The console reads serve's run cache instead of asking Gitea itself: it shows run numbers. */
-static const char m5_run_number[] =
+static const char m6_run_number[] =
 	"ALTER TABLE gitea_run_cache ADD COLUMN run_number INTEGER;";
+
+/*
+ * Indexes in insertion order: a descending index on a growing key takes every new entry
+ * at its left edge, where SQLite splits pages half full and rewrites their neighbours on
+ * each batch of deliveries. Queries wanting newest first walk these backwards.
+ */
+static const char m5_ascending_indexes[] =
+	"DROP INDEX idx_dip_platform_created_desc;"
+	"CREATE INDEX idx_dip_platform_created"
+	"  ON disk_image_publication (node_platform_id, created_at);"
+	"DROP INDEX idx_delivery_webhook_time;"
+	"CREATE INDEX idx_delivery_webhook_time ON webhook_delivery (webhook_id, received_at);"
+	"DROP INDEX idx_delivery_account_time;"
+	"CREATE INDEX idx_delivery_account_time ON webhook_delivery (account_id, id);"
+	"DROP INDEX idx_event_account_id;"
+	"CREATE INDEX idx_event_account_id ON event (account_id, id);"
+	"DROP INDEX idx_event_kind;"
+	"CREATE INDEX idx_event_kind ON event (kind, id);";
 
 static const dk_store_migration migrations[] = {
 	{ 1, "core tables", m1_core },
 	{ 2, "jobs, alerts, policies, approvals, gitea cache", m2_operations },
 	{ 3, "gitea poller: job cache and status; worker terminate", m3_gitea_poller },
 	{ 4, "service status: serve heartbeat, gitea and registry reachability", m4_service_status },
-	{ 5, "gitea run cache: run numbers", m5_run_number },
+	{ 5, "ascending indexes for appended rows", m5_ascending_indexes },
+	{ 6, "gitea run cache: run numbers", m6_run_number },
 };
 
 const dk_store_migration *

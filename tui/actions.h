@@ -85,6 +85,8 @@ enum {
 	  "new secret for the selected webhook, shown once; the old one stops working") \
 	X(REVOKE, "revoke", "X", VB_WEBHOOKS, AF_CHANGES, "Webhooks", \
 	  "revoke the selected webhook: its URL refuses builds from now on") \
+	X(DISPATCH, "dispatch", "d", VB_RUNS, AF_CHANGES, "Runs", \
+	  "start the build workflow of the selected run's platform, with its inputs") \
 	X(FOLLOW, "follow", "F", VB_LOG, 0, "Log", \
 	  "follow the log as it grows (scrolling up pauses, G resumes)") \
 	X(FILTER, "filter", "f", VB_LOG, 0, "Log", "only the lines matching the last search") \

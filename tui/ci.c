@@ -16,7 +16,14 @@
 #define LOG_MAX_MS 4000         /* backoff ceiling when nothing new */
 #define RUNS_PER_REPO 30
 
-enum msg_kind { MSG_RUNS, MSG_JOBS, MSG_LOG };
+enum msg_kind { MSG_RUNS, MSG_JOBS, MSG_LOG, MSG_TASK };
+
+struct task {
+	struct task *next;
+	void (*work)(dk_gitea *g, void *arg);
+	void (*done)(struct console *c, void *arg);
+	void *arg;
+};
 
 struct msg {
 	struct msg *next;
@@ -36,6 +43,7 @@ struct ci {
 	size_t nrepos;
 	bool repos_changed;
 	bool want_runs;         /* a runs/jobs/job-log view is up and serve's cache is stale */
+	bool runs_once;         /* fetch the runs now whatever the source (after a dispatch) */
 	char run_repo[160];
 	int64_t run_id;
 	bool run_changed;
@@ -45,6 +53,7 @@ struct ci {
 	unsigned log_gen;
 	bool log_changed, log_finished;
 	int log_wait;
+	struct task *tasks, *tasks_tail;        /* the operator's one-shot calls, in order */
 	/* results waiting for the loop thread */
 	struct msg *head, *tail;
 	/* loop thread only */
@@ -100,7 +109,12 @@ log_free(struct ci_log *l)
 static void
 msg_free(struct msg *m)
 {
-	if (m->kind == MSG_RUNS)
+	if (m->kind == MSG_TASK) {
+		struct task *t = m->data;
+
+		t->done(NULL, t->arg);
+		free(t);
+	} else if (m->kind == MSG_RUNS)
 		runs_free(m->data);
 	else if (m->kind == MSG_JOBS)
 		jobs_free(m->data);
@@ -141,6 +155,11 @@ deliver(void *arg)
 		} else if (m->kind == MSG_JOBS) {
 			jobs_free(ci->jobs);
 			ci->jobs = m->data;
+		} else if (m->kind == MSG_TASK) {
+			struct task *t = m->data;
+
+			t->done(ci->c, t->arg);
+			free(t);
 		} else {
 			log_view_feed(ci->c, m->data);
 		}
@@ -161,7 +180,10 @@ post(struct ci *ci, enum msg_kind kind, void *data)
 
 	if (!m) {
 		/* Dropped: the next poll brings the same news. */
-		if (kind == MSG_RUNS)
+		if (kind == MSG_TASK) {
+			((struct task *)data)->done(NULL, ((struct task *)data)->arg);
+			free(data);
+		} else if (kind == MSG_RUNS)
 			runs_free(data);
 		else if (kind == MSG_JOBS)
 			jobs_free(data);
@@ -297,12 +319,26 @@ worker(void *arg)
 	pthread_mutex_lock(&ci->lock);
 	while (!ci->stop) {
 		now = mono_ms();
-		if (ci->want_runs && (ci->repos_changed || now >= next_runs)) {
+		if (ci->tasks) {
+			/* What the operator asked for goes before the polls. */
+			struct task *t = ci->tasks;
+
+			ci->tasks = t->next;
+			if (!ci->tasks)
+				ci->tasks_tail = NULL;
+			pthread_mutex_unlock(&ci->lock);
+			t->work(g, t->arg);
+			pthread_mutex_lock(&ci->lock);
+			post(ci, MSG_TASK, t);
+			continue;
+		}
+		if (ci->runs_once || (ci->want_runs && (ci->repos_changed || now >= next_runs))) {
 			size_t n = ci->nrepos;
 			char **p = copy_strings(ci->platforms, n), **r = copy_strings(ci->repos, n);
 			struct ci_runs *out = calloc(1, sizeof(*out));
 
 			ci->repos_changed = false;
+			ci->runs_once = false;
 			pthread_mutex_unlock(&ci->lock);
 			if (out && p && r && (out->repos = calloc(n + 1, sizeof(*out->repos)))) {
 				out->n = n;
@@ -531,7 +567,7 @@ ci_update(struct console *c)
 bool
 console_ci_runs_cached(const struct console *c)
 {
-	return c->ci && c->ci->from_cache;
+	return c->ci && c->ci->from_cache && console_ci_runs(c) == c->ci->cached;
 }
 
 void
@@ -553,6 +589,13 @@ ci_stop(struct console *c)
 	for (m = ci->head; m; m = next) {
 		next = m->next;
 		msg_free(m);
+	}
+	while (ci->tasks) {
+		struct task *t = ci->tasks;
+
+		ci->tasks = t->next;
+		t->done(NULL, t->arg);
+		free(t);
 	}
 	free_repos(ci);
 	runs_free(ci->runs);
@@ -618,9 +661,17 @@ console_ci_unavailable(const struct console *c)
 const struct ci_runs *
 console_ci_runs(const struct console *c)
 {
-	if (!c->ci)
+	const struct ci *ci = c->ci;
+
+	if (!ci)
 		return NULL;
-	return c->ci->from_cache ? c->ci->cached : c->ci->runs;
+	if (!ci->from_cache)
+		return ci->runs;
+	/* The fresher of the two: the worker's own fetch after a dispatch wins until serve's
+	 * next pass lands. */
+	if (ci->runs && ci->cached && ci->runs->fetched_at > ci->cached->fetched_at)
+		return ci->runs;
+	return ci->cached;
 }
 
 const struct ci_jobs *
@@ -683,4 +734,45 @@ const char *
 console_ci_cache_dir(const struct console *c)
 {
 	return c->ci ? c->ci->cache : "/tmp";
+}
+
+int
+console_ci_task(struct console *c, void (*work)(dk_gitea *g, void *arg),
+		void (*done)(struct console *c, void *arg), void *arg)
+{
+	struct ci *ci = c->ci;
+	struct task *t;
+
+	if (!ci || !ensure_worker(ci))
+		return dk_error_set(DK_ESTATE, "%s", *console_ci_unavailable(c) ?
+				    console_ci_unavailable(c) : "the Gitea worker is not running");
+	if (!(t = calloc(1, sizeof(*t))))
+		return dk_error_set(DK_ENOMEM, "out of memory");
+	t->work = work;
+	t->done = done;
+	t->arg = arg;
+	pthread_mutex_lock(&ci->lock);
+	if (ci->tasks_tail)
+		ci->tasks_tail->next = t;
+	else
+		ci->tasks = t;
+	ci->tasks_tail = t;
+	pthread_cond_signal(&ci->cond);
+	pthread_mutex_unlock(&ci->lock);
+	return 0;
+}
+
+void
+console_ci_refresh_runs(struct console *c)
+{
+	struct ci *ci = c->ci;
+
+	if (!ci || !ensure_worker(ci))
+		return;
+	pthread_mutex_lock(&ci->lock);
+	ci->repos_changed = true;
+	/* Even while serve's cache is the source: its next pass may be half a minute away. */
+	ci->runs_once = true;
+	pthread_cond_signal(&ci->cond);
+	pthread_mutex_unlock(&ci->lock);
 }

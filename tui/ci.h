@@ -71,6 +71,14 @@ const char *run_duration(char *buf, size_t len, int64_t from, int64_t to);
 /* Where job logs are cached while the console reads them (<state dir>/cache). */
 const char *console_ci_cache_dir(const struct console *c);
 
+/* A one-shot call for the worker thread (a dispatch, a file read): work() runs there with
+ * the worker's Gitea handle, then done() on the loop thread; done(NULL, arg) when the
+ * console closes first, to free arg. DK_ESTATE (with why) when there is no worker. */
+int console_ci_task(struct console *c, void (*work)(dk_gitea *g, void *arg),
+		    void (*done)(struct console *c, void *arg), void *arg);
+/* Polls the runs now rather than at the next tick (after a dispatch). */
+void console_ci_refresh_runs(struct console *c);
+
 /* tui/ci.c, for the engine */
 int ci_start(struct console *c);
 void ci_stop(struct console *c);

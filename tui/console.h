@@ -129,6 +129,9 @@ int console_rollback_dialog(struct console *c, dk_promote_action action,
  * a webhook (tui/dialog_ops.c): Cancel focused, the outcome in the status line. */
 int console_approval_dialog(struct console *c, bool approve, const char *approval_id);
 int console_webhook_dialog(struct console *c, bool rotate, const char *webhook_id);
+/* `d` in runs (tui/dialog_dispatch.c): the build workflow of `repo` (the platform's build
+ * repo) with its inputs; Cancel focused; the dispatch runs on the Gitea worker. */
+int console_dispatch_dialog(struct console *c, const char *platform, const char *repo);
 /* Acknowledges an alert as the operator; the status line says how it went. */
 int console_alert_ack(struct console *c, int64_t alert_id);
 

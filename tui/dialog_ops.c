@@ -22,11 +22,13 @@
 static const char *const button[] = {
 	[DLG_PROMOTE] = "", [DLG_APPROVE] = "[ Approve ]", [DLG_REJECT] = "[ Reject ]",
 	[DLG_ROTATE] = "[ Rotate ]", [DLG_REVOKE] = "[ Revoke ]", [DLG_SECRET] = "[ Close ]",
+	[DLG_DISPATCH] = "[ Dispatch ]",
 };
 
 static const char *const verb[] = {
 	[DLG_PROMOTE] = "promote", [DLG_APPROVE] = "approve", [DLG_REJECT] = "reject",
 	[DLG_ROTATE] = "rotate-secret", [DLG_REVOKE] = "revoke", [DLG_SECRET] = "secret",
+	[DLG_DISPATCH] = "dispatch",
 };
 
 void
@@ -237,6 +239,7 @@ confirm(struct console *c)
 	case DLG_SECRET:
 		return close_with(c, ST_NORMAL, R_REDRAW, "the secret is not shown again");
 	case DLG_PROMOTE:
+	case DLG_DISPATCH:
 		break;
 	}
 	return R_REDRAW;

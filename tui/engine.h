@@ -21,7 +21,8 @@ enum { DF_REASON, DF_CANCEL, DF_CONFIRM, DF__COUNT };
 
 /* Which dialog is open: the rollback/promote one (tui/dialog.c) or one of
  * tui/dialog_ops.c's, which share its fields, focus order and Cancel default. */
-enum dialog_kind { DLG_PROMOTE = 0, DLG_APPROVE, DLG_REJECT, DLG_ROTATE, DLG_REVOKE, DLG_SECRET };
+enum dialog_kind { DLG_PROMOTE = 0, DLG_APPROVE, DLG_REJECT, DLG_ROTATE, DLG_REVOKE, DLG_SECRET,
+		   DLG_DISPATCH };
 
 #define DIALOG_LINES 6
 
@@ -33,6 +34,9 @@ struct dialog {
 	char reason[200];
 	size_t len;
 	dk_promote_plan plan;   /* what the operator is shown, and what the change pins */
+	/* the commits between the current default and the target; NULL: why says why not */
+	dk_gitops_commit_list *commits;
+	char commits_why[512];
 	/* dialog_ops.c: the approval or webhook acted on, what is shown about it, and the
 	 * rotated secret while DLG_SECRET shows it (wiped on close) */
 	char subject[160];
@@ -41,6 +45,8 @@ struct dialog {
 	int ninfo;
 	char note[200];
 	char *secret;
+	struct dispatch_form *form;     /* tui/dialog_dispatch.c: the workflow, ref and inputs */
+	unsigned gen;           /* bumped on every close: late worker answers check it */
 };
 
 struct console {
@@ -98,6 +104,11 @@ void ops_dialog_paint(struct console *c);
 void ops_dialog_wipe(struct dialog *d);
 /* A blank box with a title in its top line, drawn with text glyphs. */
 void dialog_frame(int y, int x, int w, int h, const char *title, int in);
+
+/* tui/dialog_dispatch.c: `d` in runs, the build workflow with its inputs */
+int dispatch_dialog_key(struct console *c, int key);
+void dispatch_dialog_paint(struct console *c);
+void dispatch_dialog_free(struct dialog *d);
 
 /* tui/status.c: the status bar for `width` columns */
 void status_bar_text(struct console *c, char *buf, size_t len, int width);

@@ -6,6 +6,8 @@
 #include "diskops/model.h"
 #include "diskops/store.h"
 #include "diskops/agent.h"
+#include "diskops/gitea.h"
+#include "diskops/gitops.h"
 #include "diskops/promote.h"
 #include "diskops/policy.h"
 #include "diskops/secret.h"
@@ -101,6 +103,25 @@ int console_model_webhook_rotate(dk_store *store, const char *state_dir, const c
 				 const char *webhook_id, const char *actor, char **out_secret);
 int console_model_webhook_revoke(dk_store *store, const char *account_id,
 				 const char *webhook_id, const char *actor);
+
+/* tui/model_gitea.c. The commits between two publications' git shas, from the build
+ * repo's clone in the state dir as the last fetch left it (no network: safe on the input
+ * path). DK_ENOTFOUND with the reason when there is no repo, clone or sha. */
+int console_model_rollback_commits(const char *state_dir, const char *build_repo,
+				   const char *from_sha, const char *to_sha,
+				   dk_gitops_commit_list **out);
+/* The same after a fetch of the clone from Gitea (made when missing): worker thread. */
+int console_model_rollback_commits_fetch(dk_gitea *g, const char *token, const char *state_dir,
+					 const char *ssh_key, const char *build_repo,
+					 const char *from_sha, const char *to_sha,
+					 dk_gitops_commit_list **out);
+/* Gitea, for the worker thread: the repo's default branch as a ref and the inputs the
+ * workflow file declares; the dispatch (`diskops dispatch`'s core call). */
+int console_model_workflow(dk_gitea *g, const char *build_repo, const char *workflow,
+			   char **out_ref, dk_gitops_input_list **out);
+int console_model_dispatch(dk_gitea *g, const char *build_repo, const char *workflow,
+			   const char *ref, const char *const *inputs,
+			   dk_gitea_dispatch_result **out);
 
 int console_model_alert_ack(dk_store *store, const char *account_id, int64_t alert_id,
 			    const char *actor);

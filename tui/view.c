@@ -462,6 +462,7 @@ console_dispatch(struct console *c, enum action a, const char *arg)
 	case ACT_REJECT:
 	case ACT_ROTATE_SECRET:
 	case ACT_REVOKE:
+	case ACT_DISPATCH:
 		console_message(c, ST_NORMAL, "nothing to %s here", ai->name);
 		return R_REDRAW;
 	}

@@ -201,6 +201,28 @@ title(struct view *v, const struct console_snapshot *s, char *buf, size_t len)
 	}
 }
 
+/* The selected run's platform, else the first with a build repo (no runs yet). */
+static int
+dispatch(struct view *v, struct console *c)
+{
+	const struct console_snapshot *s = console_snapshot(c);
+	const struct ci_repo_runs *repo;
+
+	if (v->nrows) {
+		run_at(v, v->cur, &repo);
+		return console_dispatch_dialog(c, repo->platform, repo->repo);
+	}
+	for (size_t i = 0; i < s->platforms->count; i++) {
+		const dk_platform *p = &s->platforms->items[i];
+
+		if (p->build_repo && *p->build_repo)
+			return console_dispatch_dialog(c, p->name, p->build_repo);
+	}
+	console_message(c, ST_WARN, "dispatch: no platform has a build repo (diskops platform set "
+			"NAME --build-repo OWNER/REPO)");
+	return R_REDRAW;
+}
+
 static int
 request(struct view *v, struct console *c, enum action a, const char *arg)
 {
@@ -209,6 +231,8 @@ request(struct view *v, struct console *c, enum action a, const char *arg)
 	char target[200];
 
 	(void)arg;
+	if (a == ACT_DISPATCH)
+		return dispatch(v, c);
 	if (a != ACT_ENTER || !v->nrows)
 		return R_PASS;
 	r = run_at(v, v->cur, &repo);

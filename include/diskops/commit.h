@@ -16,8 +16,8 @@ typedef struct dk_batcher dk_batcher;
 
 /* Runs inside the batch transaction; nest with dk_store_begin/commit. */
 typedef int (*dk_batch_fn)(dk_store *store, void *arg);
-/* Called on the writer thread once the batch is durable (rc 0) or lost (rc < 0, the
- * function's own failure or the batch's). */
+/* Called once the batch is durable (rc 0, on the sync thread) or lost (rc < 0, the
+ * function's own failure or the batch's). While one batch syncs the next one runs. */
 typedef void (*dk_batch_done)(void *arg, int rc);
 
 /* after_commit (may be NULL) runs after each batch that committed. */
@@ -28,6 +28,9 @@ int dk_batcher_submit(dk_batcher *b, dk_batch_fn fn, dk_batch_done done, void *a
 /* A write nobody waits on (a rejected delivery's row): it fills batches, but only a few
  * ride along while waited-on writes are queued. */
 int dk_batcher_submit_background(dk_batcher *b, dk_batch_fn fn, dk_batch_done done, void *arg);
+/* The WAL length in frames (8000 by default, 32 MiB) past which the writer holds the
+ * next batch until the WAL starts over. */
+void dk_batcher_set_wal_limit(dk_batcher *b, int frames);
 /* Writes waiting for the next batch. */
 size_t dk_batcher_pending(dk_batcher *b);
 /* Runs what is queued, then stops the writer. */

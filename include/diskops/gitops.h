@@ -37,6 +37,12 @@ typedef struct {
  */
 int dk_gitops_open(dk_gitops **out, const char *dir, const dk_gitops_remote *remote);
 void dk_gitops_free(dk_gitops *g);
+/*
+ * Opens the clone in `dir` as it is, without a fetch (no network): for reading history a
+ * fetch brought earlier, e.g. the console's rollback dialog. DK_ENOTFOUND when `dir`
+ * holds no repository. Commits made through it are not pushed anywhere by themselves.
+ */
+int dk_gitops_open_local(dk_gitops **out, const char *dir);
 
 /* The branch in use and its tip (40 hex; "" while the branch is unborn). */
 const char *dk_gitops_branch(const dk_gitops *g);
@@ -127,6 +133,25 @@ typedef struct {
 int dk_gitops_log(dk_gitops_commit_list **out, dk_gitops *g, const char *from_sha,
 		  const char *to_sha);
 void dk_gitops_commit_list_free(dk_gitops_commit_list *l);
+
+typedef struct {
+	char *name;
+	char *description, *default_value, *type;       /* NULL when not given */
+	bool required;
+} dk_gitops_input;
+
+typedef struct {
+	dk_gitops_input *items;         /* in the file's order */
+	size_t count;
+} dk_gitops_input_list;
+
+/*
+ * The inputs a workflow file declares under `on: workflow_dispatch: inputs:` (none is an
+ * empty list). DK_EINVALID when the workflow has no workflow_dispatch trigger, which
+ * Gitea would refuse to dispatch.
+ */
+int dk_gitops_workflow_inputs(dk_gitops_input_list **out, const char *workflow_text);
+void dk_gitops_input_list_free(dk_gitops_input_list *l);
 
 /* "<state_dir>/gitops/<owner>/<repo>" (caller frees). */
 char *dk_gitops_clone_dir(const char *state_dir, const char *owner, const char *repo);

@@ -19,10 +19,11 @@ typedef struct {
 	int version;
 	int busy_timeout_ms;    /* 0: the default, 5000 */
 	bool no_create;         /* refuse a missing file instead of creating it */
+	bool combine_wal_writes; /* the group commit's writer: one write per commit */
 } dk_store_options;
 
 #define DK_STORE_OPTIONS_VERSION 1
-#define DK_STORE_OPTIONS_INIT { DK_STORE_OPTIONS_VERSION, 0, false }
+#define DK_STORE_OPTIONS_INIT { DK_STORE_OPTIONS_VERSION, 0, false, false }
 
 /*
  * Opens (creating with mode 0600) and migrates the database at path. A corrupt file, a
@@ -38,6 +39,20 @@ int dk_store_schema_version(dk_store *store, int *out);
 int dk_store_latest_version(void);
 /* Changes whenever another connection commits; cheap enough to poll. */
 int dk_store_data_version(dk_store *store, int64_t *out);
+
+/*
+ * For the group commit (core/commit.c), which syncs and checkpoints on other threads
+ * (core/store_wal.c says why that is safe). After dk_store_defer_durability a commit on
+ * this connection is durable only once the WAL file has been synced through a
+ * descriptor from dk_store_wal_open (the caller closes it).
+ */
+int dk_store_defer_durability(dk_store *store);
+int dk_store_wal_open(dk_store *store, int *fd);
+/* fn runs after each commit on this connection with the WAL's length in frames; it
+ * replaces the automatic checkpoint (NULL restores it). */
+void dk_store_on_commit(dk_store *store, void (*fn)(void *arg, int wal_frames), void *arg);
+/* Copies committed frames into the database without blocking readers or writers. */
+int dk_store_checkpoint(dk_store *store, int *wal_frames, int *copied);
 
 /* Nestable: the outermost begin is BEGIN IMMEDIATE, inner ones are savepoints. */
 int dk_store_begin(dk_store *store);

@@ -41,10 +41,30 @@ if [ -n "$emu" ]; then
 	emu_pid=$!
 	read -r listening < "$tmp/emu.out"
 	export DISKOPS_GITEA_URL="http://${listening#listening on }" DISKOPS_GITEA_TOKEN=$token
-	wf=$(printf 'on:\n  workflow_dispatch:\njobs:\n  build-image:\n    runs-on: disk-image-builder\n' | base64 -w0)
+	wf=$(printf '%s\n' 'on:' '  workflow_dispatch:' '    inputs:' '      platform:' \
+		'        description: "NodePlatform name in diskops"' '        default: "ubuntu-24.04-lts"' \
+		'      firmware_ref:' '        description: "Firmware reference recorded with the image (optional)"' \
+		'        default: ""' 'jobs:' '  build-image:' '    runs-on: disk-image-builder' | base64 -w0)
 	curl -fsS -o /dev/null -X POST -H "Authorization: token $token" -H 'Content-Type: application/json' \
 		-d "{\"content\":\"$wf\",\"message\":\"add the workflow\"}" \
 		"$DISKOPS_GITEA_URL/api/v1/repos/ops/ubuntu-image/contents/.gitea/workflows/build-disk-image.yml"
+	# The image history between the two published builds, for the rollback dialog:
+	# c2f85d13 is built from the first commit, the default d94a7e21 from the last.
+	commit() {  # FILE MESSAGE -> the commit's sha
+		curl -fsS -X POST -H "Authorization: token $token" -H 'Content-Type: application/json' \
+			-d "{\"content\":\"$(printf '%s\n' "$2" | base64 -w0)\",\"message\":\"$2\"}" \
+			"$DISKOPS_GITEA_URL/api/v1/repos/ops/ubuntu-image/contents/$1" |
+			sed 's/.*"commit":{[^}]*"sha":"\([0-9a-f]*\)".*/\1/'
+	}
+	good=$(commit mkosi.conf.d/10-kernel.conf "Kernel 6.8.0-45: known good on the lab fleet")
+	commit mkosi.conf.d/20-zram.conf "Enable zram swap on nodes under 8 GiB" >/dev/null
+	commit mkosi.conf.d/30-systemd.conf "Pin systemd 255.4-1ubuntu8.4" >/dev/null
+	commit mkosi.conf.d/40-nic.conf "Load the ice driver early for the E810 NICs" >/dev/null
+	commit mkosi.conf.d/50-sshd.conf "sshd: drop ssh-rsa host keys" >/dev/null
+	commit mkosi.conf.d/60-kernel.conf "Kernel 6.8.0-48" >/dev/null
+	latest=$(commit mkosi.conf.d/70-mkosi.conf "Build with mkosi v24")
+	sqlite3 "$tmp/state/diskops.db" "UPDATE disk_image_publication SET git_sha = '$good' WHERE id LIKE 'c2f85d13%';
+		UPDATE disk_image_publication SET git_sha = '$latest' WHERE id LIKE 'd94a7e21%';"
 	"$bin" platform set ubuntu-24.04-lts --build-repo ops/ubuntu-image >/dev/null
 	script="$tmp/emu/repos/ops/ubuntu-image.git/emulator-runner.sh"
 	printf '%s\n' 'echo "##[step] Checkout"' 'echo "cloned ops/ubuntu-image at $GITHUB_SHA"' \
@@ -117,6 +137,8 @@ for size in 120x40 80x24; do
 	shot "publication-$size" "$cols" "$rows"
 	tm send-keys -t c: Escape j R
 	wait_for "[ Rollback ]"
+	# With Gitea the commits arrive from the worker's fetch of the build repo.
+	[ -z "$emu" ] || wait_for "undone: rolling back"
 	shot "rollback-dialog-$size" "$cols" "$rows"
 	tm send-keys -t c: Escape
 	wait_for "rollback cancelled"
@@ -150,6 +172,11 @@ for size in 120x40 80x24; do
 		tm send-keys -t c: 5
 		wait_for "running"
 		shot "runs-$size" "$cols" "$rows"
+		tm send-keys -t c: d
+		wait_for "NodePlatform name in diskops"
+		shot "dispatch-dialog-$size" "$cols" "$rows"
+		tm send-keys -t c: Escape
+		wait_for "nothing dispatched"
 		tm send-keys -t c: Enter
 		wait_for "Build image"
 		shot "run-$size" "$cols" "$rows"

@@ -18,7 +18,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <git2.h>
 #include <jansson.h>
+
+#include "diskops/gitops.h"
 
 #include "tmuxutil.h"
 #include "storeutil.h"
@@ -583,6 +586,124 @@ rollback_under_require_approval_is_pending(void **state)
 	tm_stop(t);
 }
 
+/*
+ * The build repo's clone as `diskops trigger` leaves it in the state dir: an origin, a
+ * commit per image change. c2f85d13 (the older publication) is built from the first, the
+ * default d94a7e21 from the last; between them, `n` commits that a rollback undoes.
+ */
+static void
+clone_with_history(cli_env *e, int n)
+{
+	dk_gitops_remote r = { .branch = "main" };
+	const dk_gitops_author ada = { "Ada Operator", "ada@example.org" };
+	char *origin = tu_path(e->state_dir, "origin.git"), *dir, *db, sql[600];
+	char first[41], sha[41];
+	git_repository *repo = NULL;
+	dk_gitops *g = NULL;
+	tu_run_result res;
+
+	assert_int_equal(RUN(e, &res, "platform", "set", "ubuntu-24.04-lts", "--build-repo",
+			     "ops/images"), 0);
+	tu_run_result_free(&res);
+	git_libgit2_init();
+	assert_int_equal(git_repository_init(&repo, origin, 1), 0);
+	git_repository_free(repo);
+	assert_true(asprintf((char **)&r.url, "file://%s", origin) > 0);
+	dir = dk_gitops_clone_dir(e->state_dir, "ops", "images");
+	assert_int_equal(dk_gitops_open(&g, dir, &r), 0);
+	for (int i = 0; i <= n; i++) {
+		git_index *idx;
+		char text[64], msg[64], *path = tu_path(dir, "image.conf");
+
+		snprintf(text, sizeof(text), "kernel 6.%d\n", i);
+		assert_int_equal(tu_write_file(path, text, 0644), 0);
+		free(path);
+		assert_int_equal(git_repository_open(&repo, dir), 0);
+		assert_int_equal(git_repository_index(&idx, repo), 0);
+		assert_int_equal(git_index_add_bypath(idx, "image.conf"), 0);
+		assert_int_equal(git_index_write(idx), 0);
+		git_index_free(idx);
+		git_repository_free(repo);
+		snprintf(msg, sizeof(msg), i ? "Image change number %d\n" : "Known good image\n", i);
+		assert_int_equal(dk_gitops_commit(g, sha, msg, &ada), 0);
+		if (i == 0)
+			memcpy(first, sha, sizeof(first));
+	}
+	dk_gitops_free(g);
+	git_libgit2_shutdown();
+	db = tu_path(e->state_dir, "diskops.db");
+	snprintf(sql, sizeof(sql), "UPDATE disk_image_publication SET git_sha = '%s' WHERE id LIKE "
+		 "'c2f85d13%%'; UPDATE disk_image_publication SET git_sha = '%s' WHERE id LIKE "
+		 "'d94a7e21%%';", first, sha);
+	assert_int_equal(su_sql_exec(db, sql), 0);
+	free(db);
+	free(dir);
+	free((char *)r.url);
+	free(origin);
+}
+
+/* The rollback dialog lists what rolling back undoes, as much as the screen holds. */
+static void
+rollback_dialog_lists_the_commits_between(void **state)
+{
+	cli_env *e = *state;
+	tm_session *t;
+	char *line;
+
+	clone_with_history(e, 12);
+	t = on_older_publication(e, "");
+	tm_keys(t, "R", NULL);
+	tm_wait(t, "[ Rollback ]");
+	assert_contains(t->last, "12 undone: rolling back over these");
+	/* Newest first; at 80×24 four of them and how many more, the status bar in sight. */
+	assert_contains(t->last, "Image change number 12");
+	assert_contains(t->last, "Image change number 9");
+	assert_lacks(t->last, "Image change number 8");
+	assert_contains(t->last, "and 8 more");
+	assert_contains(t->last, "account default │");
+	/* The target's own commit is where it lands, not something undone. */
+	assert_lacks(t->last, "Known good image");
+	line = tm_line(t, "Image change number 12");
+	assert_true(strlen(line) > 0);
+	free(line);
+	assert_contains(t->last, "[ Cancel ]");
+	assert_contains(t->last, "y or Rollback+Enter confirms");
+	assert_fits(t, 80);
+	/* Taller: ten, then the rest counted. */
+	tm_resize(t, 132, 43);
+	tm_wait(t, "and 2 more");
+	assert_contains(t->last, "Image change number 3");
+	assert_lacks(t->last, "Image change number 2 ");
+	tm_keys(t, "Escape", NULL);
+	tm_wait(t, "nothing changed");
+	quit(t);
+	tm_stop(t);
+}
+
+/* No clone, or a sha the clone lacks: the dialog says unknown and still works. */
+static void
+rollback_dialog_without_history_says_unknown(void **state)
+{
+	cli_env *e = *state;
+	tm_session *t = on_older_publication(e, "");
+	tu_run_result r;
+
+	tm_keys(t, "R", NULL);
+	tm_wait(t, "[ Rollback ]");
+	assert_contains(t->last, "unknown: the platform has no build repo");
+	tm_keys(t, "Escape", NULL);
+	tm_wait(t, "nothing changed");
+	assert_int_equal(RUN(e, &r, "platform", "set", "ubuntu-24.04-lts", "--build-repo",
+			     "ops/images"), 0);
+	tu_run_result_free(&r);
+	tm_keys(t, "C-l", "R", NULL);
+	tm_wait(t, "unknown: no clone of ops/images");
+	tm_keys(t, "y", NULL);
+	tm_wait(t, "now boots 2b3c4d5e6f70");
+	quit(t);
+	tm_stop(t);
+}
+
 static void
 alert_ack_by_key(void **state)
 {
@@ -863,6 +984,8 @@ main(void)
 		T(rollback_dialog_cancel_changes_nothing),
 		T(rollback_dialog_y_confirms),
 		T(rollback_under_require_approval_is_pending),
+		T(rollback_dialog_lists_the_commits_between),
+		T(rollback_dialog_without_history_says_unknown),
 		T(alert_ack_by_key),
 		T(another_process_shows_without_a_key),
 		T(yank_uses_osc52),

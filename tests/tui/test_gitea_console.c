@@ -10,9 +10,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "emuutil.h"
+#include "storeutil.h"
 #include "tmuxutil.h"
 #include "diskops/clock.h"
+#include "diskops/gitops.h"
 #include "diskops/poller.h"
 #include "diskops/status.h"
 
@@ -342,6 +346,269 @@ runs_come_from_serves_cache(void **state)
 	dk_store_free(s);
 }
 
+/* --- d: dispatch from the runs view --- */
+
+/* The template's workflow (inputs platform and firmware_ref) as the platform's workflow;
+ * the job records the inputs it was given. */
+static char *
+workflow_with_inputs(cli_env *e)
+{
+	dk_gitops_template tpl = { .platform = "pc-amd64" };
+	char *text = dk_gitops_workflow_text(&tpl), *b64, *body, *out;
+	size_t n = strlen(text);
+	tu_run_result r;
+	static bool made;
+
+	if (!made) {
+		b64 = calloc(1, 4 * (n / 3 + 1) + 1);
+		EVP_EncodeBlock((unsigned char *)b64, (unsigned char *)text, (int)n);
+		assert_true(asprintf(&body, "{\"content\":\"%s\",\"message\":\"inputs\"}", b64) > 0);
+		assert_int_equal(emu_http(E, "POST", "/api/v1/repos/alice/build/contents/.gitea/"
+					  "workflows/with-inputs.yml", EMU_ALICE, body, NULL), 201);
+		free(body);
+		free(b64);
+		made = true;
+	}
+	free(text);
+	assert_int_equal(RUN(e, &r, "platform", "set", "pc-amd64", "--workflow-file",
+			     ".gitea/workflows/with-inputs.yml"), 0);
+	tu_run_result_free(&r);
+	emu_runner_script(E, "alice", "build", "echo \"platform=$INPUT_PLATFORM "
+			  "firmware=$INPUT_FIRMWARE_REF\" > \"$GITEA_EMULATOR_GIT_DIR/inputs.txt\"\n");
+	assert_true(asprintf(&out, "%s/repos/alice/build.git/inputs.txt", E->data) > 0);
+	unlink(out);
+	return out;
+}
+
+static size_t
+run_count(cli_env *e)
+{
+	json_t *j = cli_json(e, "runs", "list", "--platform", "pc-amd64", "--limit", "100",
+			     "--json", NULL);
+	size_t n;
+
+	assert_non_null(j);
+	n = json_array_size(j);
+	json_decref(j);
+	return n;
+}
+
+static tm_session *
+on_runs(cli_env *e, int w, int h, const char *args)
+{
+	char env[400];
+	tm_session *t;
+
+	snprintf(env, sizeof(env), "%s %s", url_env, token_env);
+	t = tm_start(e, w, h, env, args);
+	tm_wait(t, "diskops › overview");
+	tm_keys(t, "5", NULL);
+	tm_wait(t, "› runs");
+	tm_wait(t, "pc-amd64");
+	return t;
+}
+
+/* d, the inputs typed into their fields, Dispatch + Enter: the job gets those values. */
+static void
+dispatch_with_typed_inputs(void **state)
+{
+	cli_env *e = *state;
+	char *recorded = workflow_with_inputs(e), *text = NULL, want[64];
+	size_t before = run_count(e);
+	tm_session *t = on_runs(e, 80, 24, "");
+	json_t *j;
+	long long id;
+
+	tm_keys(t, "d", NULL);
+	tm_wait(t, "Dispatch with-inputs.yml on pc-amd64");
+	/* The inputs come from the workflow file, with their defaults and descriptions. */
+	tm_wait(t, "NodePlatform name in diskops");
+	assert_contains(t->last, "alice/build");
+	assert_contains(t->last, "refs/heads/main");
+	assert_contains(t->last, "firmware_ref");
+	assert_contains(t->last, "[ Dispatch ]");
+	{
+		char *line = tm_line(t, "platform  ");
+
+		assert_contains(line, "pc-amd64");
+		free(line);
+	}
+	/* Cancel has the focus: Tab to Dispatch, then ref, platform, firmware_ref. */
+	tm_keys(t, "Tab", "Tab", "Tab", "Tab", NULL);
+	tm_type(t, "fw-2026.11");
+	tm_wait(t, "fw-2026.11");
+	tm_keys(t, "Up", "C-u", NULL);
+	tm_type(t, "pc-amd64-canary");
+	tm_wait(t, "pc-amd64-canary");
+	tm_keys(t, "Tab", "Tab", "Tab", NULL);
+	tm_keys(t, "Enter", NULL);
+	tm_wait(t, "dispatched with-inputs.yml on alice/build (refs/heads/main): run ");
+	assert_lacks(t->last, "[ Dispatch ]");
+
+	/* The job ran with what was typed. */
+	for (int i = 0; i < 400 && !(text = tu_read_file(recorded, NULL)); i++)
+		usleep(50 * 1000);
+	assert_non_null(text);
+	assert_string_equal(text, "platform=pc-amd64-canary firmware=fw-2026.11\n");
+	free(text);
+	assert_int_equal(run_count(e), before + 1);
+
+	/* The new run shows in the view at the next poll, without a key. */
+	j = cli_json(e, "runs", "list", "--platform", "pc-amd64", "--limit", "1", "--json", NULL);
+	id = json_integer_value(json_object_get(json_array_get(j, 0), "id"));
+	snprintf(want, sizeof(want), "#%lld", (long long)json_integer_value(
+			 json_object_get(json_array_get(j, 0), "run_number")));
+	json_decref(j);
+	{
+		char msg[64];
+
+		snprintf(msg, sizeof(msg), "run %lld", id);
+		assert_contains(t->last, msg);
+	}
+	tm_wait(t, want);
+	quit(t);
+	tm_stop(t);
+	free(recorded);
+}
+
+/* Esc, Enter on the focused Cancel, and a y typed into a field dispatch nothing. */
+static void
+dispatch_cancel_sends_nothing(void **state)
+{
+	cli_env *e = *state;
+	char *recorded = workflow_with_inputs(e);
+	size_t before = run_count(e);
+	tm_session *t = on_runs(e, 80, 24, "");
+
+	tm_keys(t, "d", NULL);
+	tm_wait(t, "[ Dispatch ]");
+	tm_keys(t, "Escape", NULL);
+	tm_wait(t, "dispatch cancelled; nothing dispatched");
+	tm_keys(t, "d", NULL);
+	tm_wait(t, "NodePlatform name in diskops");
+	tm_keys(t, "Enter", NULL);
+	tm_wait_gone(t, "[ Dispatch ]");
+	assert_contains(t->last, "nothing dispatched");
+	tm_keys(t, "d", NULL);
+	tm_wait(t, "NodePlatform name in diskops");
+	tm_keys(t, "Tab", "Tab", "Tab", "y", NULL);
+	tm_keys(t, "Escape", NULL);
+	tm_wait_gone(t, "[ Dispatch ]");
+	/* The worker takes calls in order: once this dialog has its inputs, anything sent
+	 * before it would have been dispatched already. */
+	tm_keys(t, "d", NULL);
+	tm_wait(t, "NodePlatform name in diskops");
+	tm_keys(t, "Escape", NULL);
+	tm_wait(t, "nothing dispatched");
+	assert_int_equal(run_count(e), before);
+	assert_int_equal(access(recorded, F_OK), -1);
+	quit(t);
+	tm_stop(t);
+	free(recorded);
+}
+
+static void
+read_only_refuses_dispatch(void **state)
+{
+	cli_env *e = *state;
+	size_t before = run_count(e);
+	tm_session *t = on_runs(e, 132, 60, "");
+
+	/* ? in runs lists d while changes are allowed (the whole help fits 60 rows). */
+	tm_keys(t, "?", NULL);
+	tm_wait(t, "save-display");
+	assert_contains(t->last, " dispatch ");
+	quit(t);
+	tm_stop(t);
+
+	t = on_runs(e, 132, 60, "--read-only");
+	tm_keys(t, "d", NULL);
+	tm_wait(t, "read-only: dispatch refused");
+	assert_lacks(t->last, "[ Dispatch ]");
+	tm_keys(t, "?", NULL);
+	tm_wait(t, "save-display");
+	assert_lacks(t->last, " dispatch ");
+	quit(t);
+	tm_stop(t);
+	assert_int_equal(run_count(e), before);
+}
+
+/* A commit on alice/build through the contents API; its sha into sha. */
+static void
+commit_file(const char *name, const char *message, char sha[41])
+{
+	char path[200], body[300], *reply = NULL;
+	json_t *j;
+
+	snprintf(path, sizeof(path), "/api/v1/repos/alice/build/contents/notes/%s", name);
+	snprintf(body, sizeof(body), "{\"content\":\"bm90ZQo=\",\"message\":\"%s\"}", message);
+	assert_int_equal(emu_http(E, "POST", path, EMU_ALICE, body, &reply), 201);
+	j = json_loads(reply, 0, NULL);
+	assert_non_null(j);
+	snprintf(sha, 41, "%s", json_string_value(json_object_get(json_object_get(j, "commit"), "sha")));
+	assert_int_equal(strlen(sha), 40);
+	json_decref(j);
+	free(reply);
+}
+
+/* No clone in the state dir yet: the rollback dialog fetches the build repo from Gitea on
+ * the worker and then lists what the rollback undoes. */
+static void
+rollback_dialog_fetches_the_history(void **state)
+{
+	cli_env *e = *state;
+	char good[41], two[41], three[41], sql[600], env[400], *db, *sql_seed, *clone;
+	tu_run_result r;
+	tm_session *t;
+
+	commit_file("one", "Known good kernel", good);
+	commit_file("two", "Kernel bump two", two);
+	commit_file("three", "Kernel bump three", three);
+	assert_int_equal(RUN(e, &r, "platform", "create", "ubuntu-24.04-lts", "--arch", "amd64",
+			     "--build-repo", "alice/build"), 0);
+	tu_run_result_free(&r);
+	db = tu_path(e->state_dir, "diskops.db");
+	sql_seed = tu_read_file("tests/tui/seed.sql", NULL);
+	assert_non_null(sql_seed);
+	assert_int_equal(su_sql_exec(db, sql_seed), 0);
+	snprintf(sql, sizeof(sql), "UPDATE disk_image_publication SET git_sha = '%s' WHERE id LIKE "
+		 "'c2f85d13%%'; UPDATE disk_image_publication SET git_sha = '%s' WHERE id LIKE "
+		 "'d94a7e21%%';", good, three);
+	assert_int_equal(su_sql_exec(db, sql), 0);
+	clone = tu_path(e->state_dir, "gitops/alice/build");
+	assert_int_equal(access(clone, F_OK), -1);
+
+	snprintf(env, sizeof(env), "%s %s", url_env, token_env);
+	t = tm_start(e, 80, 24, env, "");
+	tm_wait(t, "ubuntu-24.04-lts");
+	tm_keys(t, "G", "2", NULL);
+	tm_wait(t, "ubuntu-24.04-lts › publications");
+	tm_keys(t, "j", "j", "j", NULL);
+	tm_wait(t, "c2f85d13");
+	tm_keys(t, "R", NULL);
+	tm_wait(t, "[ Rollback ]");
+	tm_wait(t, "2 undone: rolling back over these");
+	assert_contains(t->last, "Kernel bump three");
+	assert_contains(t->last, "Kernel bump two");
+	assert_lacks(t->last, "Known good kernel");
+	{
+		char *line = tm_line(t, "Kernel bump three");
+		char shortsha[13];
+
+		snprintf(shortsha, sizeof(shortsha), "%.12s", three);
+		assert_contains(line, shortsha);
+		free(line);
+	}
+	assert_int_equal(access(clone, F_OK), 0);
+	tm_keys(t, "Escape", NULL);
+	tm_wait(t, "nothing changed");
+	quit(t);
+	tm_stop(t);
+	free(clone);
+	free(sql_seed);
+	free(db);
+}
+
 /* --- the log view on local files --- */
 
 static char *
@@ -537,7 +804,12 @@ main(void)
 	const struct CMUnitTest emu[] = {
 		cmocka_unit_test(runs_jobs_and_a_live_log),
 		cmocka_unit_test(logs_command_opens_a_job),
+		cmocka_unit_test(dispatch_with_typed_inputs),
+		cmocka_unit_test(dispatch_cancel_sends_nothing),
+		cmocka_unit_test(read_only_refuses_dispatch),
 		cmocka_unit_test(runs_come_from_serves_cache),
+		/* last: it adds a second platform on the same build repo */
+		cmocka_unit_test(rollback_dialog_fetches_the_history),
 	};
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest files[] = {

@@ -6,7 +6,9 @@
 #include <setjmp.h>
 #include <stdbool.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "diskops/commit.h"
 #include "storeutil.h"
@@ -142,6 +144,107 @@ a_failed_write_is_reported_and_others_commit(void **state)
 	pthread_cond_destroy(&j.cond);
 }
 
+#define STREAM 3000
+#define WAL_LIMIT 400
+
+typedef struct {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int done;
+	int failed;
+	int visible;       /* rows a second connection saw when their write was answered */
+	const char *path;
+} stream;
+
+static int
+insert_event(dk_store *store, void *arg)
+{
+	/* A payload of a few KiB so each write dirties pages of its own. */
+	static char payload[3000];
+	dk_event e = { .kind = "test.commit", .severity = "info", .source = "test",
+		       .payload = payload };
+
+	(void)arg;
+	if (!payload[0]) {
+		memset(payload, 'x', sizeof(payload) - 3);
+		payload[0] = '"';
+		payload[sizeof(payload) - 3] = '"';
+	}
+	return dk_store_event_insert(store, NULL, &e);
+}
+
+static void
+stream_done(void *arg, int rc)
+{
+	stream *s = arg;
+
+	pthread_mutex_lock(&s->lock);
+	if (rc == 0)
+		s->done++;
+	else
+		s->failed++;
+	pthread_cond_broadcast(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+}
+
+static int64_t
+file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? (int64_t)st.st_size : -1;
+}
+
+/* Batches back to back never leave SQLite a moment to restart the WAL on its own; the
+ * writer must make one, or the file grows with every delivery the server ever took. */
+static void
+a_long_stream_of_writes_keeps_the_wal_bounded(void **state)
+{
+	static stream s;
+	char wal[4096];
+	int64_t largest = 0, size, answered;
+	dk_batcher *b = NULL;
+
+	memset(&s, 0, sizeof(s));
+	pthread_mutex_init(&s.lock, NULL);
+	pthread_cond_init(&s.cond, NULL);
+	snprintf(wal, sizeof(wal), "%s-wal", F->path);
+	assert_int_equal(dk_batcher_start(&b, F->path, NULL, NULL), 0);
+	dk_batcher_set_wal_limit(b, WAL_LIMIT);
+	for (int i = 0; i < STREAM; i++) {
+		/* A few writes in flight at a time, as from a handful of connections. */
+		pthread_mutex_lock(&s.lock);
+		while (i - s.done - s.failed >= 4)
+			pthread_cond_wait(&s.cond, &s.lock);
+		pthread_mutex_unlock(&s.lock);
+		assert_int_equal(dk_batcher_submit(b, insert_event, stream_done, &s), 0);
+		if ((size = file_size(wal)) > largest)
+			largest = size;
+		if (i % 100 == 0) {
+			/* An answered write is visible to every other connection: the
+			 * writer's gathered WAL bytes reached the file before the commit was
+			 * published. */
+			pthread_mutex_lock(&s.lock);
+			answered = s.done;
+			pthread_mutex_unlock(&s.lock);
+			assert_true(su_sql_int(F->path, "SELECT count(*) FROM event"
+					       " WHERE kind = 'test.commit'") >= answered);
+		}
+	}
+	dk_batcher_stop(b);
+	assert_int_equal(s.done, STREAM);
+	assert_int_equal(s.failed, 0);
+	assert_int_equal(su_sql_int(F->path, "SELECT count(*) FROM event WHERE kind = 'test.commit'"),
+			 STREAM);
+	/* Each event fills a page of its own, so the writes went through the WAL many
+	 * times over; a frame is a page and its 24-byte header. */
+	assert_true(su_sql_int(F->path, "PRAGMA page_count") > 4 * WAL_LIMIT);
+	assert_true(largest > 0);
+	assert_true(largest <= 2LL * WAL_LIMIT * (4096 + 24) + 32);
+	pthread_mutex_destroy(&s.lock);
+	pthread_cond_destroy(&s.cond);
+}
+
 int
 main(void)
 {
@@ -149,6 +252,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(urgent_write_overtakes_queued_background_rows,
 						su_setup, su_teardown),
 		cmocka_unit_test_setup_teardown(a_failed_write_is_reported_and_others_commit,
+						su_setup, su_teardown),
+		cmocka_unit_test_setup_teardown(a_long_stream_of_writes_keeps_the_wal_bounded,
 						su_setup, su_teardown),
 	};
 

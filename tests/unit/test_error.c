@@ -1,4 +1,6 @@
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "testutil.h"
 #include "diskops/clock.h"
@@ -106,6 +108,35 @@ uuids_are_v4_and_distinct(void **state)
 	assert_false(dk_uuid_valid("F2969BE2-5D25-4497-9519-9A6D18912321"));
 }
 
+/* Ids come from a pool of random bytes: a forked child must not hand out the parent's. */
+static void
+uuids_differ_between_parent_and_forked_child(void **state)
+{
+	char mine[DK_UUID_LEN + 1], theirs[DK_UUID_LEN + 1] = "";
+	int fds[2], status;
+	pid_t pid;
+
+	(void)state;
+	dk_uuid_v4(mine); /* fills this thread's pool before the fork */
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char id[DK_UUID_LEN + 1];
+
+		dk_uuid_v4(id);
+		_exit(write(fds[1], id, DK_UUID_LEN) == DK_UUID_LEN ? 0 : 1);
+	}
+	close(fds[1]);
+	assert_int_equal(read(fds[0], theirs, DK_UUID_LEN), DK_UUID_LEN);
+	close(fds[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	dk_uuid_v4(mine);
+	assert_true(dk_uuid_valid(theirs));
+	assert_string_not_equal(mine, theirs);
+}
+
 int
 main(void)
 {
@@ -116,6 +147,7 @@ main(void)
 		cmocka_unit_test(exit_codes_follow_the_design),
 		cmocka_unit_test(clock_is_settable_and_formats),
 		cmocka_unit_test(uuids_are_v4_and_distinct),
+		cmocka_unit_test(uuids_differ_between_parent_and_forked_child),
 	};
 	return cmocka_run_group_tests_name("error", tests, NULL, NULL);
 }
