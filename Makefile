@@ -7,6 +7,12 @@ CC      ?= cc
 PKGS      := ncursesw libcurl jansson sqlite3 openssl libgit2 libmicrohttpd libjwt inih libpcre2-8
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+# The binary delay-loads these (tui/lazy/lazylib.sh): linked normally they and their ~40
+# dependencies are mapped and relocated before main() of every command. Tests link them all.
+LAZY_PKGS  := libcurl libgit2 libmicrohttpd libjwt openssl sqlite3 jansson libpcre2-8
+EAGER_PKGS := $(filter-out $(LAZY_PKGS),$(PKGS))
+LAZY       ?= $(if $(filter x86_64,$(shell uname -m)),1,)
+BIN_LIBS   := $(if $(LAZY),$(shell pkg-config --libs $(EAGER_PKGS) 2>/dev/null) -lpthread,$(PKG_LIBS))
 TEST_LIBS  := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 # BUILD and SAN are overridden by the sanitizer sub-make (test-asan).
@@ -32,6 +38,7 @@ TUTIL_OBJ := $(TUTIL_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_BIN  := $(UNIT_SRC:%.c=$(BUILD)/%)
 INTEG_BIN := $(INTEG_SRC:%.c=$(BUILD)/%)
 LIBCORE   := $(BUILD)/libdiskops.a
+LAZY_OBJ  := $(if $(LAZY),$(BUILD)/lazy/lazy.o $(BUILD)/lazy/lazy_tab.o $(BUILD)/lazy/lazy_slow.o $(BUILD)/lazy/lazy_tramp.o)
 
 VERSION := 0.1.0
 GITREV  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -65,9 +72,28 @@ $(LIBCORE): $(CORE_OBJ)
 	@mkdir -p $(dir $@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BIN): $(FRONT_OBJ) $(LIBCORE)
+$(BIN): $(FRONT_OBJ) $(LIBCORE) $(LAZY_OBJ)
 	@$(if $(V),,echo "  LINK    $@")
-	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $(FRONT_OBJ) $(LIBCORE) $(PKG_LIBS)
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $(FRONT_OBJ) $(LAZY_OBJ) $(LIBCORE) $(BIN_LIBS)
+
+# Trampolines for what the objects call in $(LAZY_PKGS); regenerated when they change.
+$(BUILD)/lazy/lazy.S $(BUILD)/lazy/lazy_tab.c &: $(FRONT_OBJ) $(LIBCORE) tui/lazy/lazylib.sh Makefile
+	@$(if $(V),,echo "  GEN     $(BUILD)/lazy")
+	$(Q)CC="$(CC)" sh tui/lazy/lazylib.sh $(BUILD)/lazy "$(LAZY_PKGS)" $(FRONT_OBJ) $(LIBCORE)
+
+$(BUILD)/lazy/lazy_tramp.o: $(BUILD)/lazy/lazy.S
+	$(Q)$(CC) -c $< -o $@
+
+$(BUILD)/lazy/lazy_slow.o: tui/lazy/lazy_slow.S
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -c $< -o $@
+
+$(BUILD)/lazy/%.o: tui/lazy/%.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS_ALL) -Itui/lazy -c $< -o $@
+
+$(BUILD)/lazy/lazy_tab.o: $(BUILD)/lazy/lazy_tab.c
+	$(Q)$(CC) $(CFLAGS_ALL) -Itui/lazy -c $< -o $@
 
 $(BUILD)/tests/%: tests/%.c $(TUTIL_OBJ) $(LIBCORE)
 	@mkdir -p $(dir $@)

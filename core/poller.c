@@ -223,7 +223,7 @@ refresh_runs(dk_gitea *g, dk_store *store, const char *owner, const char *name, 
 		size_t at = strcspn(r->path ? r->path : "", "@");
 
 		*c = (dk_cached_run){
-			.run_id = r->id, .title = r->display_title, .event = r->event,
+			.run_id = r->id, .run_number = r->run_number, .title = r->display_title, .event = r->event,
 			.status = r->status, .conclusion = r->conclusion, .head_sha = r->head_sha,
 			.head_branch = r->head_branch, .html_url = r->html_url,
 			.started_at = r->started_at, .completed_at = r->completed_at, .fetched_at = now,

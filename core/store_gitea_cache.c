@@ -195,6 +195,7 @@ read_run(sqlite3_stmt *st, void *row)
 	r->completed_at = sqlite3_column_int64(st, 12);
 	r->created_at = sqlite3_column_int64(st, 13);
 	r->fetched_at = sqlite3_column_int64(st, 14);
+	r->run_number = sqlite3_column_int64(st, 15);
 }
 
 int
@@ -209,8 +210,8 @@ dk_store_run_cache_list(dk_store *store, dk_cached_run_list **out, const char *r
 		return dk_error_set(DK_ENOMEM, "out of memory");
 	if ((rc = dk_store__prepare(store, &st, "SELECT repo, run_id, workflow, title, event, status,"
 				    " conclusion, head_sha, head_branch, html_url, labels,"
-				    " run_started_at, completed_at, created_at_remote, fetched_at"
-				    " FROM gitea_run_cache WHERE repo = ? ORDER BY run_id DESC")) < 0) {
+				    " run_started_at, completed_at, created_at_remote, fetched_at,"
+				    " run_number FROM gitea_run_cache WHERE repo = ? ORDER BY run_id DESC")) < 0) {
 		free(l);
 		return rc;
 	}
@@ -267,8 +268,8 @@ dk_store_run_cache_replace(dk_store *store, const char *repo, const dk_cached_ru
 		if ((rc = dk_store__prepare(store, &st, "INSERT OR REPLACE INTO gitea_run_cache (repo,"
 					    " run_id, workflow, title, event, status, conclusion, head_sha,"
 					    " head_branch, html_url, labels, run_started_at, completed_at,"
-					    " created_at_remote, fetched_at)"
-					    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) < 0)
+					    " created_at_remote, fetched_at, run_number)"
+					    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) < 0)
 			break;
 		dk_store__bind_text(st, 1, repo);
 		sqlite3_bind_int64(st, 2, r->run_id);
@@ -285,6 +286,7 @@ dk_store_run_cache_replace(dk_store *store, const char *repo, const dk_cached_ru
 		dk_store__bind_time(st, 13, r->completed_at);
 		dk_store__bind_time(st, 14, r->created_at);
 		sqlite3_bind_int64(st, 15, r->fetched_at);
+		dk_store__bind_time(st, 16, r->run_number);
 		rc = step_done(store, st, "caching a Gitea run");
 	}
 	/* Runs that fell out of the recent list: their jobs go with them. */

@@ -278,6 +278,9 @@ static const char m4_service_status[] =
 	"  pid INTEGER NOT NULL DEFAULT 0,"
 	"  started_at INTEGER,"
 	"  checked_at INTEGER NOT NULL);";
+/* The console reads serve's run cache instead of asking Gitea itself: it shows run numbers. */
+static const char m6_run_number[] =
+	"ALTER TABLE gitea_run_cache ADD COLUMN run_number INTEGER;";
 
 /*
  * Indexes in insertion order: a descending index on a growing key takes every new entry
@@ -303,6 +306,7 @@ static const dk_store_migration migrations[] = {
 	{ 3, "gitea poller: job cache and status; worker terminate", m3_gitea_poller },
 	{ 4, "service status: serve heartbeat, gitea and registry reachability", m4_service_status },
 	{ 5, "ascending indexes for appended rows", m5_ascending_indexes },
+	{ 6, "gitea run cache: run numbers", m6_run_number },
 };
 
 const dk_store_migration *

@@ -10,7 +10,7 @@
 #include "diskops/clock.h"
 #include "diskops/error.h"
 
-#define RUNS_MS 3000            /* the runs list: live enough, cheap for Gitea */
+#define RUNS_MS 3000            /* the runs list, when serve does not poll: live enough */
 #define JOBS_MS 2000            /* the open run's jobs and steps */
 #define LOG_MS 500              /* while log bytes flow */
 #define LOG_MAX_MS 4000         /* backoff ceiling when nothing new */
@@ -42,6 +42,8 @@ struct ci {
 	char **platforms, **repos;
 	size_t nrepos;
 	bool repos_changed;
+	bool want_runs;         /* a runs/jobs/job-log view is up and serve's cache is stale */
+	bool runs_once;         /* fetch the runs now whatever the source (after a dispatch) */
 	char run_repo[160];
 	int64_t run_id;
 	bool run_changed;
@@ -56,6 +58,10 @@ struct ci {
 	struct msg *head, *tail;
 	/* loop thread only */
 	struct ci_runs *runs;
+	struct ci_runs *cached;                 /* serve's run cache, from the snapshot */
+	uint64_t cached_of;                     /* the snapshot's seq */
+	bool from_cache;
+	const struct ci_runs *shown;            /* what the views' rows were built from */
 	struct ci_jobs *jobs;
 	char why[256];
 	char *url, *token;
@@ -161,6 +167,7 @@ deliver(void *arg)
 		free(m);
 	}
 	/* The rows come from the new snapshot; the cursor stays on its run. */
+	ci->shown = console_ci_runs(ci->c);
 	view_rows_all(ci->c);
 	ci->c->dirty = true;
 }
@@ -325,12 +332,13 @@ worker(void *arg)
 			post(ci, MSG_TASK, t);
 			continue;
 		}
-		if (ci->repos_changed || now >= next_runs) {
+		if (ci->runs_once || (ci->want_runs && (ci->repos_changed || now >= next_runs))) {
 			size_t n = ci->nrepos;
 			char **p = copy_strings(ci->platforms, n), **r = copy_strings(ci->repos, n);
 			struct ci_runs *out = calloc(1, sizeof(*out));
 
 			ci->repos_changed = false;
+			ci->runs_once = false;
 			pthread_mutex_unlock(&ci->lock);
 			if (out && p && r && (out->repos = calloc(n + 1, sizeof(*out->repos)))) {
 				out->n = n;
@@ -389,11 +397,16 @@ worker(void *arg)
 			post(ci, MSG_LOG, l);
 			continue;
 		}
-		wake = next_runs;
+		wake = ci->want_runs ? next_runs : INT64_MAX;
 		if (ci->run_id && next_jobs < wake)
 			wake = next_jobs;
 		if (ci->job_id && !ci->log_finished && next_log < wake)
 			wake = next_log;
+		/* Nothing on screen needs Gitea: sleep until something does. */
+		if (wake == INT64_MAX) {
+			pthread_cond_wait(&ci->cond, &ci->lock);
+			continue;
+		}
 		{
 			struct timespec ts;
 			int64_t left = wake - now;
@@ -437,13 +450,124 @@ ci_start(struct console *c)
 	}
 	ci->url = strdup(c->cfg->gitea_url);
 	ci->token = strdup(c->cfg->gitea_token);
+	if (!ci->url || !ci->token)
+		snprintf(ci->why, sizeof(ci->why), "out of memory");
 	ci_sync_repos(c);
-	if (!ci->url || !ci->token || pthread_create(&ci->thread, NULL, worker, ci) != 0) {
+	return 0;
+}
+
+/* The worker (and libcurl with it) starts the first time a view needs Gitea. */
+static bool
+ensure_worker(struct ci *ci)
+{
+	if (ci->running)
+		return true;
+	if (!ci->url || !ci->token || ci->why[0])
+		return false;
+	if (pthread_create(&ci->thread, NULL, worker, ci) != 0) {
 		snprintf(ci->why, sizeof(ci->why), "cannot start the Gitea worker");
-		return 0;
+		return false;
 	}
 	ci->running = true;
-	return 0;
+	return true;
+}
+
+static char *
+dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+/* serve's cached runs in the shape the worker's answers have, for views/runs.c. */
+static struct ci_runs *
+runs_from_cache(const struct console_snapshot *s)
+{
+	const dk_platform_list *pl = s->platforms;
+	struct ci_runs *out = calloc(1, sizeof(*out));
+
+	if (!out || !(out->repos = calloc(pl->count + 1, sizeof(*out->repos)))) {
+		free(out);
+		return NULL;
+	}
+	out->fetched_at = s->poller ? s->poller->last_ok_at : 0;
+	for (size_t i = 0; i < pl->count; i++) {
+		const dk_cached_run_list *cl = s->run_cache ? s->run_cache[i] : NULL;
+		struct ci_repo_runs *r;
+		dk_gitea_run_list *l;
+
+		if (!pl->items[i].build_repo || !*pl->items[i].build_repo)
+			continue;
+		r = &out->repos[out->n++];
+		snprintf(r->platform, sizeof(r->platform), "%s", pl->items[i].name);
+		snprintf(r->repo, sizeof(r->repo), "%s", pl->items[i].build_repo);
+		if (!(l = r->runs = calloc(1, sizeof(*l))) ||
+		    !(l->items = calloc((cl ? cl->count : 0) + 1, sizeof(*l->items)))) {
+			snprintf(r->error, sizeof(r->error), "out of memory");
+			free(l);
+			r->runs = NULL;
+			continue;
+		}
+		for (size_t k = 0; cl && k < cl->count; k++) {
+			const dk_cached_run *c = &cl->items[k];
+			dk_gitea_run *g = &l->items[l->count++];
+
+			g->id = c->run_id;
+			g->run_number = c->run_number;
+			g->path = dup_or_null(c->workflow);
+			g->event = dup_or_null(c->event);
+			g->display_title = dup_or_null(c->title);
+			g->head_branch = dup_or_null(c->head_branch);
+			g->head_sha = dup_or_null(c->head_sha);
+			g->status = strdup(c->status ? c->status : "");
+			g->conclusion = strdup(c->conclusion ? c->conclusion : "");
+			g->html_url = dup_or_null(c->html_url);
+			g->started_at = c->started_at;
+			g->completed_at = c->completed_at;
+		}
+	}
+	return out;
+}
+
+static bool
+shows_ci(const struct view *v)
+{
+	return v && (v->ops == &runs_view || v->ops == &jobs_view || log_view_follows_job(v));
+}
+
+void
+ci_update(struct console *c)
+{
+	struct ci *ci = c->ci;
+	bool cached, want;
+
+	if (!ci || c->snap->pending)
+		return;
+	cached = snapshot_runs_cached(c->snap, dk_clock_now());
+	if (cached && (ci->cached_of != c->snap->seq || !ci->cached)) {
+		runs_free(ci->cached);
+		ci->cached = runs_from_cache(c->snap);
+		ci->cached_of = c->snap->seq;
+	}
+	ci->from_cache = cached;
+	want = !cached && shows_ci(c->view) && !ci->why[0];
+	if (want != ci->want_runs && (!want || ensure_worker(ci))) {
+		pthread_mutex_lock(&ci->lock);
+		ci->want_runs = want;
+		pthread_cond_signal(&ci->cond);
+		pthread_mutex_unlock(&ci->lock);
+	}
+	/* Rows index one runs snapshot: a new one (or the other source) rebuilds them. */
+	if (console_ci_runs(c) != ci->shown) {
+		ci->shown = console_ci_runs(c);
+		view_rows_all(c);
+		c->dirty = true;
+	}
+}
+
+bool
+console_ci_runs_cached(const struct console *c)
+{
+	return c->ci && c->ci->from_cache && console_ci_runs(c) == c->ci->cached;
 }
 
 void
@@ -475,6 +599,7 @@ ci_stop(struct console *c)
 	}
 	free_repos(ci);
 	runs_free(ci->runs);
+	runs_free(ci->cached);
 	jobs_free(ci->jobs);
 	free(ci->url);
 	if (ci->token) {
@@ -536,7 +661,17 @@ console_ci_unavailable(const struct console *c)
 const struct ci_runs *
 console_ci_runs(const struct console *c)
 {
-	return c->ci ? c->ci->runs : NULL;
+	const struct ci *ci = c->ci;
+
+	if (!ci)
+		return NULL;
+	if (!ci->from_cache)
+		return ci->runs;
+	/* The fresher of the two: the worker's own fetch after a dispatch wins until serve's
+	 * next pass lands. */
+	if (ci->runs && ci->cached && ci->runs->fetched_at > ci->cached->fetched_at)
+		return ci->runs;
+	return ci->cached;
 }
 
 const struct ci_jobs *
@@ -552,7 +687,7 @@ console_ci_watch_run(struct console *c, const char *repo, int64_t run_id)
 {
 	struct ci *ci = c->ci;
 
-	if (!ci || !ci->running)
+	if (!ci || (run_id && !ensure_worker(ci)) || !ci->running)
 		return;
 	pthread_mutex_lock(&ci->lock);
 	if (ci->run_id != run_id || strcmp(ci->run_repo, repo ? repo : "") != 0) {
@@ -569,7 +704,7 @@ console_ci_watch_log(struct console *c, const char *repo, int64_t job_id, uint64
 {
 	struct ci *ci = c->ci;
 
-	if (!ci || !ci->running)
+	if (!ci || (job_id && !ensure_worker(ci)) || !ci->running)
 		return;
 	pthread_mutex_lock(&ci->lock);
 	snprintf(ci->log_repo, sizeof(ci->log_repo), "%s", repo ? repo : "");
@@ -608,7 +743,7 @@ console_ci_task(struct console *c, void (*work)(dk_gitea *g, void *arg),
 	struct ci *ci = c->ci;
 	struct task *t;
 
-	if (!ci || !ci->running)
+	if (!ci || !ensure_worker(ci))
 		return dk_error_set(DK_ESTATE, "%s", *console_ci_unavailable(c) ?
 				    console_ci_unavailable(c) : "the Gitea worker is not running");
 	if (!(t = calloc(1, sizeof(*t))))
@@ -632,10 +767,12 @@ console_ci_refresh_runs(struct console *c)
 {
 	struct ci *ci = c->ci;
 
-	if (!ci || !ci->running)
+	if (!ci || !ensure_worker(ci))
 		return;
 	pthread_mutex_lock(&ci->lock);
 	ci->repos_changed = true;
+	/* Even while serve's cache is the source: its next pass may be half a minute away. */
+	ci->runs_once = true;
 	pthread_cond_signal(&ci->cond);
 	pthread_mutex_unlock(&ci->lock);
 }

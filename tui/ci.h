@@ -15,6 +15,7 @@
 #include "diskops/gitea.h"
 
 struct console;
+struct view;
 
 struct ci_repo_runs {
 	char platform[128];
@@ -51,6 +52,8 @@ struct ci_log {
 /* "" when the console can talk to Gitea, else why not (for the runs view). */
 const char *console_ci_unavailable(const struct console *c);
 const struct ci_runs *console_ci_runs(const struct console *c);
+/* True when those runs are serve's poller's (the store), not the console's own fetch. */
+bool console_ci_runs_cached(const struct console *c);
 /* The jobs of run_id in repo, when the worker has fetched them. */
 const struct ci_jobs *console_ci_jobs(const struct console *c, const char *repo, int64_t run_id);
 /* What the worker polls besides the runs: one run's jobs, one job's log (from offset).
@@ -81,8 +84,13 @@ int ci_start(struct console *c);
 void ci_stop(struct console *c);
 /* The platforms' build repos changed (a new store snapshot). */
 void ci_sync_repos(struct console *c);
+/* Each loop turn: where runs come from (serve's cache while it is fresh, else Gitea while
+ * a runs, jobs or job-log view is up) and what the worker fetches. */
+void ci_update(struct console *c);
 
 /* views/log.c: the worker's log bytes reach the log view of that job. Takes data. */
 void log_view_feed(struct console *c, struct ci_log *msg);
+/* The view is the log of a Gitea job (not a local file). */
+bool log_view_follows_job(const struct view *v);
 
 #endif

@@ -122,6 +122,7 @@ before_wait(void *arg)
 {
 	struct console *c = arg;
 
+	ci_update(c);
 	if (!c->dirty)
 		return;
 	console_paint(c);
@@ -147,9 +148,24 @@ age_tick(void *arg)
 	((struct console *)arg)->dirty = true;
 }
 
+/* The store, the account and a snapshot from them. */
+static int
+open_store(struct console *c, console_open_fn open, void *open_arg)
+{
+	const dk_account *account;
+	int rc;
+
+	if ((rc = open(open_arg, &c->store, &account)) < 0)
+		return rc;
+	snprintf(c->account_id, sizeof(c->account_id), "%s", account->id);
+	if (!c->snap)
+		return console_snapshot_load(c->store, c->account_id, &c->snap);
+	return console_reload(c);
+}
+
 int
-dk_console_run(const struct console_opts *opts, dk_config *cfg, dk_store *store,
-	       const dk_account *account)
+dk_console_run(const struct console_opts *opts, dk_config *cfg, console_open_fn open,
+	       void *open_arg)
 {
 	struct console c = { 0 };
 	struct loop_handlers h = { on_input, on_wake, before_wait, &c };
@@ -159,10 +175,10 @@ dk_console_run(const struct console_opts *opts, dk_config *cfg, dk_store *store,
 
 	c.opts = *opts;
 	c.cfg = cfg;
-	c.store = store;
-	snprintf(c.account_id, sizeof(c.account_id), "%s", account->id);
-	/* ncursesw draws UTF-8 only under a UTF-8 locale; anything else gets ASCII lines. */
-	setlocale(LC_ALL, "");
+	/* ncursesw draws UTF-8 only under a UTF-8 locale; anything else gets ASCII lines.
+	 * The character set is all the console takes from the locale (times and numbers are
+	 * formatted explicitly), and loading only LC_CTYPE spares a dozen files at start-up. */
+	setlocale(LC_CTYPE, "");
 	if (!term_locale_utf8())
 		c.opts.ascii = true;
 	if (no_color && *no_color)
@@ -170,8 +186,13 @@ dk_console_run(const struct console_opts *opts, dk_config *cfg, dk_store *store,
 	keymap_defaults(&c.keymap);
 	if ((rc = keymap_apply(&c.keymap, cfg->keys, cfg->n_keys)) < 0)
 		return dk_error_prefix("%s", cfg->path ? cfg->path : "config");
-	if ((rc = console_snapshot_load(store, c.account_id, &c.snap)) < 0)
-		return rc;
+	/* A log's last screen needs neither the store nor Gitea: it goes out first. */
+	if (c.opts.log_file)
+		rc = console_snapshot_empty(cfg->account, &c.snap);
+	else
+		rc = open_store(&c, open, open_arg);
+	if (rc < 0)
+		goto done;
 	if ((rc = loop_new(&c.loop)) < 0)
 		goto done;
 	topts = (struct term_opts){ c.opts.no_color, c.opts.ascii, c.opts.mouse };
@@ -179,8 +200,14 @@ dk_console_run(const struct console_opts *opts, dk_config *cfg, dk_store *store,
 		goto done;
 	console_switch(&c, &overview_view, NULL);
 	ci_start(&c);
-	if (c.opts.log_file)
+	if (c.opts.log_file) {
 		log_open_file(&c, c.opts.log_file);
+		console_paint(&c);
+		if ((rc = open_store(&c, open, open_arg)) < 0) {
+			term_end();
+			goto done;
+		}
+	}
 	c.dirty = true;
 	loop_timer(c.loop, VERSION_CHECK_MS, check_version, &c);
 	loop_timer(c.loop, AGE_TICK_MS, age_tick, &c);

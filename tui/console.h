@@ -27,9 +27,14 @@ struct console_opts {
 	const char *log_file;   /* --log FILE: open the log view on a local file */
 };
 
-/* `diskops console`: runs until the operator quits; returns 0 or a DK_E* code. */
-int dk_console_run(const struct console_opts *opts, dk_config *cfg, dk_store *store,
-		   const dk_account *account);
+/* Opens the store and resolves the account (the CLI's, so errors read the same). */
+typedef int (*console_open_fn)(void *arg, dk_store **store, const dk_account **account);
+
+/* `diskops console`: runs until the operator quits; returns 0 or a DK_E* code. With
+ * --log FILE the log's first screen is painted before `open` runs, so showing a log
+ * never waits for the store. */
+int dk_console_run(const struct console_opts *opts, dk_config *cfg, console_open_fn open,
+		   void *open_arg);
 
 struct console;
 struct view;

@@ -264,20 +264,14 @@ breadcrumb(struct console *c, struct view *v, char *buf, size_t len)
 static void
 paint_title(struct console *c)
 {
-	char left[512], right[64], when[16];
-	struct tm tm;
-	time_t t = (time_t)c->snap->taken_at;
+	char left[512], right[64];
 	int rw;
 
+	/* No "refreshed HH:MM:SS": every serve heartbeat is a new snapshot, and a clock that
+	 * moves with it would be the only thing an idle console ever writes. */
 	breadcrumb(c, c->view, left, sizeof(left));
-	localtime_r(&t, &tm);
-	strftime(when, sizeof(when), "%H:%M:%S", &tm);
-	snprintf(right, sizeof(right), "refreshed %s  %zu/%zu ", when,
-		 c->view->nrows ? c->view->cur + 1 : 0, c->view->nrows);
-	/* The breadcrumb says where one is: on a narrow screen it wins over the time. */
-	if (text_width(left) + text_width(right) + 3 > COLS)
-		snprintf(right, sizeof(right), "%zu/%zu ", c->view->nrows ? c->view->cur + 1 : 0,
-			 c->view->nrows);
+	snprintf(right, sizeof(right), "%zu/%zu ", c->view->nrows ? c->view->cur + 1 : 0,
+		 c->view->nrows);
 	rw = text_width(right);
 	attrset(term_attr(ST_BAR));
 	mvhline(0, 0, ' ', COLS);

@@ -10,6 +10,8 @@ console_snapshot_free(struct console_snapshot *s)
 {
 	if (!s)
 		return;
+	/* First: the run cache is indexed by platform. */
+	console_snapshot_free_ops(s);
 	if (s->platforms) {
 		for (size_t i = 0; s->pubs && i < s->platforms->count; i++)
 			dk_publication_list_free(s->pubs[i]);
@@ -21,8 +23,41 @@ console_snapshot_free(struct console_snapshot *s)
 	dk_account_list_free(s->accounts);
 	dk_event_list_free(s->events);
 	dk_alert_list_free(s->alerts);
-	console_snapshot_free_ops(s);
 	free(s);
+}
+
+int
+console_snapshot_empty(const char *account_name, struct console_snapshot **out)
+{
+	struct console_snapshot *s = calloc(1, sizeof(*s));
+	bool ok;
+
+	*out = NULL;
+	if (!s)
+		return dk_error_set(DK_ENOMEM, "out of memory");
+	s->pending = true;
+	s->taken_at = dk_clock_now();
+	ok = (s->account = calloc(1, sizeof(*s->account))) &&
+	     (s->account->id = strdup("")) &&
+	     (s->account->name = strdup(account_name ? account_name : "")) &&
+	     (s->accounts = calloc(1, sizeof(*s->accounts))) &&
+	     (s->platforms = calloc(1, sizeof(*s->platforms))) &&
+	     (s->pubs = calloc(1, sizeof(*s->pubs))) &&
+	     (s->platform_alerts = calloc(1, sizeof(*s->platform_alerts))) &&
+	     (s->events = calloc(1, sizeof(*s->events))) &&
+	     (s->alerts = calloc(1, sizeof(*s->alerts))) &&
+	     (s->webhooks = calloc(1, sizeof(*s->webhooks))) &&
+	     (s->deliveries = calloc(1, sizeof(*s->deliveries))) &&
+	     (s->workers = calloc(1, sizeof(*s->workers))) &&
+	     (s->runners = calloc(1, sizeof(*s->runners))) &&
+	     (s->approvals = calloc(1, sizeof(*s->approvals))) &&
+	     (s->services = calloc(1, sizeof(*s->services)));
+	if (!ok) {
+		console_snapshot_free(s);
+		return dk_error_set(DK_ENOMEM, "out of memory");
+	}
+	*out = s;
+	return 0;
 }
 
 static int
@@ -62,6 +97,8 @@ count_alerts(struct console_snapshot *s)
 	}
 }
 
+static uint64_t loads;   /* the loop thread's only */
+
 int
 console_snapshot_load(dk_store *store, const char *account_id, struct console_snapshot **out)
 {
@@ -76,6 +113,7 @@ console_snapshot_load(dk_store *store, const char *account_id, struct console_sn
 	if ((rc = dk_store_data_version(store, &s->data_version)) < 0)
 		goto fail;
 	s->taken_at = dk_clock_now();
+	s->seq = ++loads;
 	if ((rc = dk_store_account_find(store, &s->account, account_id)) < 0 ||
 	    (rc = dk_store_account_list(store, &s->accounts)) < 0 ||
 	    (rc = dk_store_platform_list(store, &s->platforms, account_id)) < 0)

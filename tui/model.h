@@ -13,6 +13,7 @@
 #include "diskops/secret.h"
 #include "diskops/status.h"
 #include "diskops/store_serve.h"
+#include "diskops/poller.h"
 
 /*
  * What the views draw: one immutable snapshot of the store for an account, built here
@@ -38,6 +39,13 @@ struct console_snapshot {
 	dk_runner_list *runners;        /* the Gitea runner cache; empty until polled */
 	dk_approval_list *approvals;    /* pending first, then newest first */
 	dk_service_status_list *services;       /* serve heartbeat, gitea, registry */
+	/* What serve's Gitea poller keeps (gitea_status, gitea_run_cache): the console
+	 * shows those runs instead of polling Gitea itself while the poller is fresh. */
+	dk_gitea_status *poller;                /* NULL: never polled */
+	dk_cached_run_list **run_cache;         /* per platform (same index); NULL without
+						 * a poller or a build repo */
+	bool pending;           /* console_snapshot_empty: the store is not read yet */
+	uint64_t seq;           /* which load this is (snapshots may reuse an address) */
 };
 
 #define SNAPSHOT_PUBLICATIONS 500       /* per platform */
@@ -47,6 +55,12 @@ struct console_snapshot {
 int console_snapshot_load(dk_store *store, const char *account_id,
 			  struct console_snapshot **out);
 void console_snapshot_free(struct console_snapshot *s);
+/* A snapshot with nothing in it, for a first paint that does not wait for the store
+ * (`console --log FILE`); the real one replaces it right after. */
+int console_snapshot_empty(const char *account_name, struct console_snapshot **out);
+/* True while serve is beating and its Gitea poller's next pass is due: its run cache is
+ * then as live as Gitea's answers would be, and the console reads runs from it. */
+bool snapshot_runs_cached(const struct console_snapshot *s, int64_t now);
 
 /* Index of the platform with this id, -1 when it is gone. */
 int snapshot_platform_index(const struct console_snapshot *s, const char *id);

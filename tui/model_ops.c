@@ -23,6 +23,12 @@ console_snapshot_free_ops(struct console_snapshot *s)
 	dk_runner_list_free(s->runners);
 	dk_approval_list_free(s->approvals);
 	dk_service_status_list_free(s->services);
+	for (size_t i = 0; s->run_cache && s->platforms && i < s->platforms->count; i++)
+		dk_cached_run_list_free(s->run_cache[i]);
+	free(s->run_cache);
+	dk_gitea_status_free(s->poller);
+	s->run_cache = NULL;
+	s->poller = NULL;
 	s->webhooks = NULL;
 	s->deliveries = NULL;
 	s->workers = NULL;
@@ -30,6 +36,8 @@ console_snapshot_free_ops(struct console_snapshot *s)
 	s->approvals = NULL;
 	s->services = NULL;
 }
+
+static int load_run_cache(dk_store *store, struct console_snapshot *s);
 
 /* What waits for someone first: pending, then the decided ones; newest first in each. */
 static int
@@ -63,7 +71,41 @@ console_snapshot_load_ops(dk_store *store, const char *account_id, struct consol
 	if (s->approvals->count)
 		qsort(s->approvals->items, s->approvals->count, sizeof(*s->approvals->items),
 		      approval_order);
+	return load_run_cache(store, s);
+}
+
+/* A few dozen rows per build repo, read only once serve has polled Gitea at all. */
+static int
+load_run_cache(dk_store *store, struct console_snapshot *s)
+{
+	int rc = dk_store_gitea_status_get(store, &s->poller);
+
+	if (rc == DK_ENOTFOUND || !dk_service_status_find(s->services, "serve"))
+		return 0;
+	if (rc < 0)
+		return rc;
+	if (!(s->run_cache = calloc(s->platforms->count + 1, sizeof(*s->run_cache))))
+		return dk_error_set(DK_ENOMEM, "out of memory");
+	for (size_t i = 0; i < s->platforms->count; i++) {
+		const char *repo = s->platforms->items[i].build_repo;
+
+		if (repo && *repo && (rc = dk_store_run_cache_list(store, &s->run_cache[i], repo)) < 0)
+			return rc;
+	}
 	return 0;
+}
+
+/* A pass takes a while after it was due; a minute of slack before the console polls. */
+#define POLLER_SLACK 60
+
+bool
+snapshot_runs_cached(const struct console_snapshot *s, int64_t now)
+{
+	const dk_service_status *serve = dk_service_status_find(s->services, "serve");
+
+	return serve && s->run_cache && s->poller && s->poller->reachable &&
+	       now - serve->checked_at <= DK_HEARTBEAT_STALE_SECONDS &&
+	       s->poller->next_poll_at && now <= s->poller->next_poll_at + POLLER_SLACK;
 }
 
 const char *

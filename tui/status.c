@@ -2,8 +2,9 @@
  * The status bar's text: account, platforms, open alerts, serve's heartbeat, Gitea and
  * registry reachability as recorded in the store, read-only. Long forms when they fit,
  * then short ones (✓ ✗ ?), then the platform count goes: the account, the alerts and
- * read-only always stay. Ages are computed at paint time, so a serve that stops beating
- * turns "down" on the next repaint without a store change.
+ * read-only always stay. No ticking ages: an idle console with serve beating every 30 s
+ * writes nothing; serve turns "down since HH:MM" on the age tick's repaint after its
+ * heartbeat goes stale, without a store change.
  */
 #include <stdio.h>
 #include <string.h>
@@ -38,7 +39,9 @@ serve(char *out, size_t len, const struct console_snapshot *s, bool brief)
 {
 	const dk_service_status *st = dk_service_status_find(s->services, "serve");
 	int64_t age = st ? dk_clock_now() - st->checked_at : 0;
+	time_t beat = st ? (time_t)st->checked_at : 0;
 	char when[24];
+	struct tm tm;
 
 	if (!st)
 		snprintf(out, len, "serve %s", brief ? "?" : "never seen");
@@ -46,8 +49,17 @@ serve(char *out, size_t len, const struct console_snapshot *s, bool brief)
 		snprintf(out, len, "serve %s", brief ? term_glyph(G_CHECK) : "up");
 	else if (brief)
 		snprintf(out, len, "serve %s", term_glyph(G_CROSS));
-	else
-		snprintf(out, len, "serve down (last beat %s ago)", dk_clock_age(when, st->checked_at));
+	else {
+		time_t now = (time_t)dk_clock_now();
+		struct tm today;
+
+		/* The day too once the last beat is not from today. */
+		localtime_r(&beat, &tm);
+		localtime_r(&now, &today);
+		strftime(when, sizeof(when), tm.tm_yday == today.tm_yday && tm.tm_year == today.tm_year
+			 ? "%H:%M" : "%Y-%m-%d %H:%M", &tm);
+		snprintf(out, len, "serve down since %s", when);
+	}
 }
 
 static int
@@ -74,6 +86,11 @@ status_bar_text(struct console *c, char *buf, size_t len, int width)
 	const struct console_snapshot *s = c->snap;
 	char seg[SEG__COUNT][96];
 
+	if (s->pending) {
+		snprintf(buf, len, "account %.80s %s reading the store…", s->account->name,
+			 term_glyph(G_SEP));
+		return;
+	}
 	for (int brief = 0; brief < 2; brief++) {
 		snprintf(seg[SEG_ACCOUNT], sizeof(seg[0]), "account %.80s", s->account->name);
 		snprintf(seg[SEG_PLATFORMS], sizeof(seg[0]), "%zu platform%s", s->platforms->count,

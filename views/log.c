@@ -667,6 +667,14 @@ push(struct console *c, struct logv *l)
 	return R_REDRAW;
 }
 
+bool
+log_view_follows_job(const struct view *v)
+{
+	const struct logv *l = v->priv;
+
+	return v->ops == &log_view && l && l->is_job;
+}
+
 int
 log_open_file(struct console *c, const char *path)
 {

@@ -180,7 +180,9 @@ title(struct view *v, const struct console_snapshot *s, char *buf, size_t len)
 	const char *why = console_ci_unavailable(v->console);
 
 	(void)s;
-	if (*why)
+	if (console_ci_runs_cached(v->console) && r && r->n)
+		snprintf(buf, len, "runs (as serve's Gitea poller saw them)");
+	else if (*why)
 		snprintf(buf, len, "runs (%s)", why);
 	else if (!r)
 		snprintf(buf, len, "runs (asking Gitea…)");

@@ -75,7 +75,7 @@ void dk_gitea_status_free(dk_gitea_status *s);
 
 typedef struct {
 	char *repo;
-	int64_t run_id;
+	int64_t run_id, run_number;
 	char *workflow, *title, *event, *status, *conclusion, *head_sha, *head_branch, *html_url;
 	char *labels;           /* the jobs' runs-on labels, comma-separated */
 	int64_t started_at, completed_at;

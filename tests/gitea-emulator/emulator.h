@@ -134,6 +134,7 @@ struct emu {
 	int64_t next_id;
 	unsigned long requests, unknown_calls;
 	json_t *unknown;        /* ["METHOD /path", ...] */
+	json_t *calls;          /* {"METHOD /template": count}: what clients asked, for tests */
 	bool fault_malformed_json;
 	int running_jobs;
 	unsigned short port;

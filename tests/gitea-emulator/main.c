@@ -368,6 +368,13 @@ api(struct req *r)
 			    r->method, r->tmpl);
 		return;
 	}
+	{
+		char key[300];
+
+		snprintf(key, sizeof(key), "%s %s", r->method, r->tmpl);
+		json_object_set_new(emu.calls, key, json_integer(
+			json_integer_value(json_object_get(emu.calls, key)) + 1));
+	}
 	if (emu.version < rt->since || (rt->until && emu.version > rt->until)) {
 		/* What Gitea of that version does for a route it does not have yet. */
 		reply_error(r, 404, "Not Found");
@@ -404,9 +411,10 @@ control(struct req *r)
 	char verb[32];
 
 	if (strcmp(p, "/stats") == 0 && strcmp(r->method, "GET") == 0) {
-		reply(r, 200, json_pack("{s:I, s:I, s:O, s:i}", "requests", (json_int_t)emu.requests,
-					"unknown_calls", (json_int_t)emu.unknown_calls, "unknown",
-					emu.unknown, "running_jobs", emu.running_jobs));
+		reply(r, 200, json_pack("{s:I, s:I, s:O, s:i, s:O}", "requests",
+					(json_int_t)emu.requests, "unknown_calls",
+					(json_int_t)emu.unknown_calls, "unknown", emu.unknown,
+					"running_jobs", emu.running_jobs, "calls", emu.calls));
 	} else if (strcmp(p, "/fault") == 0 && strcmp(r->method, "POST") == 0) {
 		const char *m = req_arg(r, "malformed_json");
 
@@ -723,6 +731,7 @@ main(int argc, char **argv)
 	unsigned short port = 0;
 
 	emu.unknown = json_array();
+	emu.calls = json_object();
 	snprintf(emu.version_text, sizeof(emu.version_text), "1.27.0");
 	emu.swagger_path = strdup("../shared/reference/gitea/swagger.v1.json");
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {

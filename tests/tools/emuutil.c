@@ -194,6 +194,22 @@ emu_unknown_calls(emu_t *e)
 	return n;
 }
 
+long
+emu_calls(emu_t *e, const char *route)
+{
+	char *body = NULL;
+	json_t *j;
+	long n;
+
+	assert_int_equal(emu_http(e, "GET", "/_emulator/stats", NULL, NULL, &body), 200);
+	j = json_loads(body, 0, NULL);
+	assert_non_null(j);
+	n = (long)json_integer_value(json_object_get(json_object_get(j, "calls"), route));
+	json_decref(j);
+	free(body);
+	return n;
+}
+
 void
 emu_runner_script(emu_t *e, const char *owner, const char *repo, const char *script)
 {

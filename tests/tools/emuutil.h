@@ -35,6 +35,9 @@ long emu_http(emu_t *e, const char *method, const char *path, const char *token,
 	      const char *json, char **body);
 /* Calls Gitea never got from us that the emulator had to refuse (501). */
 long emu_unknown_calls(emu_t *e);
+/* How many times clients called one API route, e.g.
+ * emu_calls(e, "GET /repos/{owner}/{repo}/actions/runs") (swagger's template). */
+long emu_calls(emu_t *e, const char *route);
 /* Writes <repo>.git/emulator-runner.sh: the job script of that repo's runs. */
 void emu_runner_script(emu_t *e, const char *owner, const char *repo, const char *script);
 /* Blocks until the job is done (the emulator answers when it is). */

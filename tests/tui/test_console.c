@@ -25,6 +25,7 @@
 
 #include "tmuxutil.h"
 #include "storeutil.h"
+#include "diskops/status.h"
 #include "../../tui/actions.h"
 
 #define RUN(e, r, ...) cli_run((e), (r), __VA_ARGS__, NULL)
@@ -230,7 +231,7 @@ resize_down_and_back(void **state)
 	tm_keys(t, "G", "Enter", "j", NULL);
 	tm_wait(t, "2/4");
 	tm_resize(t, 80, 24);
-	tm_wait(t, "refreshed");
+	tm_wait(t, "2/4");
 	/* The status bar sits on the last but one row of the new size. */
 	free(t->last);
 	t->last = tm_capture(t, false);
@@ -831,19 +832,39 @@ console_needs_a_terminal(void **state)
 	tu_run_result_free(&r);
 }
 
-/*
- * Idle means silent: on a pty of its own the console paints once, then writes nothing
- * while several 500 ms store checks pass, and exits cleanly on Q.
- */
+/* serve's heartbeat row, as `diskops serve` writes it every 30 s. */
 static void
-idle_console_writes_nothing(void **state)
+serve_beats(cli_env *e, int64_t at)
 {
-	cli_env *e = *state;
+	dk_store_options o = DK_STORE_OPTIONS_INIT;
+	dk_service_status st = { .name = "serve", .ok = true, .pid = 1, .started_at = at,
+				 .checked_at = at };
+	char *path = tu_path(e->state_dir, "diskops.db");
+	dk_store *s;
+
+	o.no_create = true;
+	assert_int_equal(dk_store_open(&s, path, &o), 0);
+	assert_int_equal(dk_store_service_status_put(s, &st), 0);
+	dk_store_free(s);
+	free(path);
+}
+
+/*
+ * The console on a pty of its own: reads its first paint (into first, NUL-terminated),
+ * then counts what it writes during `idle_ms` of no input, calling during(e) once
+ * `during_ms` into that window; quits with Q and checks the clean exit.
+ */
+static size_t
+idle_bytes(cli_env *e, int idle_ms, int during_ms, void (*during)(cli_env *e), char *first,
+	   size_t first_len)
+{
 	struct winsize ws = { .ws_row = 24, .ws_col = 80 };
 	const char *bin = getenv("DISKOPS_BIN");
 	char buf[4096], env_state[600], env_config[600];
 	int master, status;
-	size_t total = 0, idle_bytes = 0;
+	size_t total = 0, idle = 0;
+	bool called = false;
+	struct timespec start, end, now;
 	pid_t pid;
 
 	snprintf(env_state, sizeof(env_state), "DISKOPS_STATE_DIR=%s", e->state_dir);
@@ -860,39 +881,51 @@ idle_console_writes_nothing(void **state)
 		execl(bin && *bin ? bin : "./diskops", "diskops", "console", (char *)NULL);
 		_exit(127);
 	}
-	/* The first paint: read until the status bar has gone out and a quiet spell follows. */
+	/* The first paint: read until the bottom line has gone out and a quiet spell follows. */
 	for (;;) {
 		struct pollfd p = { master, POLLIN, 0 };
 		ssize_t n;
 
-		if (poll(&p, 1, total && memmem(buf, sizeof(buf), "refreshed", 9) ? 300 : TM_GUARD_MS) <= 0)
+		if (poll(&p, 1, total && memmem(first, total, "quit", 4) ? 300 : TM_GUARD_MS) <= 0)
 			break;
 		if ((n = read(master, buf, sizeof(buf))) <= 0)
 			break;
-		total += (size_t)n;
-	}
-	assert_true(total > 0);
-	/* Three version checks' worth of idling. */
-	{
-		struct pollfd p = { master, POLLIN, 0 };
-		struct timespec end, now;
-
-		clock_gettime(CLOCK_MONOTONIC, &end);
-		end.tv_sec += 2;
-		for (;;) {
-			long left;
-			ssize_t n;
-
-			clock_gettime(CLOCK_MONOTONIC, &now);
-			left = (end.tv_sec - now.tv_sec) * 1000 + (end.tv_nsec - now.tv_nsec) / 1000000;
-			if (left <= 0 || poll(&p, 1, (int)left) <= 0)
-				break;
-			if ((n = read(master, buf, sizeof(buf))) <= 0)
-				break;
-			idle_bytes += (size_t)n;
+		if (total + (size_t)n < first_len) {
+			memcpy(first + total, buf, (size_t)n);
+			total += (size_t)n;
+			first[total] = '\0';
 		}
 	}
-	assert_int_equal(idle_bytes, 0);
+	assert_true(total > 0);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	end = start;
+	end.tv_sec += idle_ms / 1000;
+	end.tv_nsec += (long)(idle_ms % 1000) * 1000000;
+	for (;;) {
+		struct pollfd p = { master, POLLIN, 0 };
+		long left, since;
+		ssize_t n;
+		int wait;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = (end.tv_sec - now.tv_sec) * 1000 + (end.tv_nsec - now.tv_nsec) / 1000000;
+		since = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+		if (during && !called && since >= during_ms) {
+			during(e);
+			called = true;
+			continue;
+		}
+		if (left <= 0)
+			break;
+		wait = during && !called && during_ms - since < left ? (int)(during_ms - since) : (int)left;
+		if (poll(&p, 1, wait) < 0)
+			break;
+		if (!(p.revents & POLLIN))
+			continue;
+		if ((n = read(master, buf, sizeof(buf))) <= 0)
+			break;
+		idle += (size_t)n;
+	}
 	assert_int_equal(write(master, "Q", 1), 1);
 	/* Drain until the child closes the pty, so it never blocks on a full buffer. */
 	while (read(master, buf, sizeof(buf)) > 0)
@@ -901,6 +934,38 @@ idle_console_writes_nothing(void **state)
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
 	close(master);
+	return idle;
+}
+
+/* Idle means silent: after the first paint, several 500 ms store checks pass unseen. */
+static void
+idle_console_writes_nothing(void **state)
+{
+	char first[65536];
+
+	assert_int_equal(idle_bytes(*state, 2000, 0, NULL, first, sizeof(first)), 0);
+}
+
+static void
+beat_now(cli_env *e)
+{
+	serve_beats(e, time(NULL));
+}
+
+/*
+ * With serve running its heartbeat changes the store every 30 s; the console reloads on
+ * it but shows nothing that moved ("serve up", no clock), so it writes nothing. The beat
+ * lands more than a second after the first paint: a seconds clock would have moved.
+ */
+static void
+idle_console_with_serve_beating_writes_nothing(void **state)
+{
+	char first[65536];
+
+	serve_beats(*state, time(NULL));
+	assert_int_equal(idle_bytes(*state, 3000, 1200, beat_now, first, sizeof(first)), 0);
+	/* 80 columns: the short form, "serve ✓". */
+	assert_non_null(strstr(first, "serve \u2713"));
 }
 
 int
@@ -928,6 +993,7 @@ main(void)
 		T(config_keys_rebind_and_unbind),
 		T(console_needs_a_terminal),
 		T(idle_console_writes_nothing),
+		T(idle_console_with_serve_beating_writes_nothing),
 	};
 	return cmocka_run_group_tests_name("console", tests, NULL, NULL);
 }

@@ -15,7 +15,10 @@
 #include "emuutil.h"
 #include "storeutil.h"
 #include "tmuxutil.h"
+#include "diskops/clock.h"
 #include "diskops/gitops.h"
+#include "diskops/poller.h"
+#include "diskops/status.h"
 
 #define RUN(e, r, ...) cli_run((e), (r), __VA_ARGS__, NULL)
 
@@ -256,6 +259,91 @@ logs_command_opens_a_job(void **state)
 	quit(t);
 	tm_stop(t);
 	free(gate);
+}
+
+/* --- serve's run cache --- */
+
+#define RUNS_ROUTE "GET /repos/{owner}/{repo}/actions/runs"
+
+static dk_store *
+open_store(cli_env *e)
+{
+	dk_store_options o = DK_STORE_OPTIONS_INIT;
+	char *path = tu_path(e->state_dir, "diskops.db");
+	dk_store *s;
+
+	o.no_create = true;
+	assert_int_equal(dk_store_open(&s, path, &o), 0);
+	free(path);
+	return s;
+}
+
+/* What a running `serve` leaves in the store: its heartbeat at `beat`, a Gitea poll that
+ * just went through (the next one due in 30 s), and one cached run of alice/build. */
+static void
+serve_rows(dk_store *s, int64_t beat)
+{
+	int64_t now = dk_clock_now();
+	dk_service_status serve = { .name = "serve", .ok = true, .pid = 1, .started_at = beat,
+				    .checked_at = beat };
+	dk_gitea_status g = { .url = E->url, .reachable = true, .version = "1.27.0", .repos = 1,
+			      .last_poll_at = now, .last_ok_at = now, .next_poll_at = now + 30 };
+	dk_cached_run run = {
+		.repo = "alice/build", .run_id = 9041, .run_number = 41,
+		.workflow = "build-disk-image.yml", .title = "cached by serve's poller",
+		.event = "push", .status = "completed", .conclusion = "success",
+		.head_sha = "5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed",
+		.started_at = now - 300, .completed_at = now - 120, .created_at = now - 300,
+		.fetched_at = now,
+	};
+
+	assert_int_equal(dk_store_service_status_put(s, &serve), 0);
+	assert_int_equal(dk_store_gitea_status_put(s, &g), 0);
+	assert_int_equal(dk_store_run_cache_replace(s, "alice/build", &run, 1), 0);
+}
+
+/*
+ * With serve polling Gitea, the runs view shows serve's cache and the console asks
+ * Gitea for no run list of its own; once serve's heartbeat goes stale it polls Gitea
+ * itself again (and shows Gitea's runs, not the cache's).
+ */
+static void
+runs_come_from_serves_cache(void **state)
+{
+	cli_env *e = *state;
+	dk_store *s = open_store(e);
+	char env[400];
+	long before;
+	tm_session *t;
+	int i;
+
+	serve_rows(s, dk_clock_now());
+	before = emu_calls(E, RUNS_ROUTE);
+	snprintf(env, sizeof(env), "%s %s", url_env, token_env);
+	t = tm_start(e, 132, 43, env, "");
+	tm_wait(t, "diskops › overview");
+	tm_keys(t, "5", NULL);
+	tm_wait(t, "runs (as serve's Gitea poller saw them)");
+	tm_wait(t, "cached by serve's poller");
+	assert_contains(t->last, "#41");
+	assert_contains(t->last, "5eed5ee");
+	assert_contains(t->last, "serve up");
+	/* The runs view is up, the worker would have fetched at once: it did not. */
+	assert_int_equal(emu_calls(E, RUNS_ROUTE), before);
+
+	/* serve stops beating: the console takes over, on its own, without a key. */
+	serve_rows(s, dk_clock_now() - 3600);
+	tm_wait(t, "serve down since");
+	tm_wait_gone(t, "cached by serve's poller");
+	for (i = 0; i < TM_GUARD_MS / 10 && emu_calls(E, RUNS_ROUTE) == before; i++)
+		usleep(10000);
+	assert_true(emu_calls(E, RUNS_ROUTE) > before);
+	assert_lacks(t->last, "as serve's Gitea poller saw them");
+	quit(t);
+	tm_stop(t);
+	/* The next test's console polls Gitea itself. */
+	assert_int_equal(dk_store_run_cache_replace(s, "alice/build", NULL, 0), 0);
+	dk_store_free(s);
 }
 
 /* --- d: dispatch from the runs view --- */
@@ -719,6 +807,7 @@ main(void)
 		cmocka_unit_test(dispatch_with_typed_inputs),
 		cmocka_unit_test(dispatch_cancel_sends_nothing),
 		cmocka_unit_test(read_only_refuses_dispatch),
+		cmocka_unit_test(runs_come_from_serves_cache),
 		/* last: it adds a second platform on the same build repo */
 		cmocka_unit_test(rollback_dialog_fetches_the_history),
 	};

@@ -186,6 +186,24 @@ cli_parse(struct cli *c, int argc, char **argv, const struct option *opts,
 }
 
 int
+cli_store_exists(struct cli *c)
+{
+	char *path;
+	int rc = 0;
+
+	if (c->store)
+		return 0;
+	if ((rc = load_config(c)) < 0)
+		return rc;
+	if (!(path = dk_init_database_path(c->cfg)))
+		return dk_error_set(DK_ENOMEM, "out of memory");
+	if (access(path, F_OK) < 0)
+		rc = dk_error_set(DK_ESTORE, "no database at %s: run `diskops init` first", path);
+	free(path);
+	return rc;
+}
+
+int
 cli_store(struct cli *c)
 {
 	dk_store_options opts = DK_STORE_OPTIONS_INIT;

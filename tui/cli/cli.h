@@ -77,6 +77,8 @@ int cli_usage_error(struct cli *c, const char *fmt, ...) __attribute__((format(p
 
 /* Opens the store (after `diskops init`), and the account from --account or the config. */
 int cli_store(struct cli *c);
+/* What cli_store would say about a missing database, without opening it. */
+int cli_store_exists(struct cli *c);
 int cli_account(struct cli *c);
 
 /* Who is acting, for events: the Unix user, plus the SSH client address when present. */

@@ -31,6 +31,19 @@ each(struct cli *c, int opt, const char *arg, void *ctx)
 	return 0;
 }
 
+static int
+open_store(void *arg, dk_store **store, const dk_account **account)
+{
+	struct cli *c = arg;
+	int rc;
+
+	if ((rc = cli_account(c)) < 0)
+		return rc;
+	*store = c->store;
+	*account = c->account;
+	return 0;
+}
+
 int
 cmd_console(struct cli *c, int argc, char **argv)
 {
@@ -57,7 +70,8 @@ cmd_console(struct cli *c, int argc, char **argv)
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
 		return cli_usage_error(c, "the console needs a terminal; scripts use the headless "
 				       "commands (diskops --help)");
-	if ((rc = cli_account(c)) < 0)
+	/* Deferred past the first paint with --log, but a missing store is still said first. */
+	if (o.log_file && (rc = cli_store_exists(c)) < 0)
 		return rc;
-	return dk_console_run(&o, c->cfg, c->store, c->account);
+	return dk_console_run(&o, c->cfg, open_store, c);
 }
