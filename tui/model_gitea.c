@@ -11,12 +11,26 @@
 #include "model.h"
 #include "diskops/error.h"
 
+/* dk_gitops_log names the missing end "from …" or "to …"; the dialog names its row. */
+static int
+log_between(dk_gitops_commit_list **out, dk_gitops *g, const char *from_sha,
+	    const char *to_sha, const char *where)
+{
+	int rc = dk_gitops_log(out, g, from_sha, to_sha);
+
+	if (rc == DK_ENOTFOUND)
+		rc = dk_error_set(DK_ENOTFOUND, "%s not in %s",
+				  strncmp(dk_error_last()->message, "from ", 5) == 0 ?
+				  "the current sha" : "the target sha", where);
+	return rc;
+}
+
 int
 console_model_rollback_commits(const char *state_dir, const char *build_repo,
 			       const char *from_sha, const char *to_sha,
 			       dk_gitops_commit_list **out)
 {
-	char *owner = NULL, *name = NULL, *dir = NULL;
+	char *owner = NULL, *name = NULL, *dir = NULL, where[512];
 	dk_gitops *g = NULL;
 	int rc;
 
@@ -37,11 +51,9 @@ console_model_rollback_commits(const char *state_dir, const char *build_repo,
 				  "bootstrap --commit-workflow makes it)", build_repo);
 		goto done;
 	}
-	if ((rc = dk_gitops_log(out, g, from_sha, to_sha)) == DK_ENOTFOUND)
-		rc = dk_error_set(DK_ENOTFOUND, "%s not in the clone of %s (fetched by the last "
-				  "trigger)", strncmp(dk_error_last()->message, "from ", 5) == 0
-				  ? "the current sha" : "the target sha",
-				  build_repo);
+	snprintf(where, sizeof(where), "the clone of %s (fetched by the last trigger)",
+		 build_repo);
+	rc = log_between(out, g, from_sha, to_sha, where);
 done:
 	dk_gitops_free(g);
 	free(dir);
@@ -64,9 +76,7 @@ console_model_rollback_commits_fetch(dk_gitea *g, const char *token, const char 
 	if ((rc = dk_gitea_split_repo(&owner, &name, build_repo)) < 0 ||
 	    (rc = dk_gitops_open_gitea(&git, g, token, state_dir, owner, name, NULL, ssh_key)) < 0)
 		goto done;
-	if ((rc = dk_gitops_log(out, git, from_sha, to_sha)) == DK_ENOTFOUND)
-		rc = dk_error_set(DK_ENOTFOUND, "%s not in %s", strncmp(dk_error_last()->message,
-				  "from ", 5) == 0 ? "the current sha" : "the target sha", build_repo);
+	rc = log_between(out, git, from_sha, to_sha, build_repo);
 done:
 	dk_gitops_free(git);
 	free(owner);
