@@ -195,9 +195,15 @@ loop_run(struct loop *l, int input_fd, const struct loop_handlers *h)
 			run_posted(l);
 			h->on_wake(h->arg);
 		}
-		/* A hung-up terminal stays "readable" forever: stop instead of spinning. */
-		if ((fds[0].revents & (POLLHUP | POLLERR | POLLNVAL)) && !(fds[0].revents & POLLIN))
+		/* A hung-up terminal stays "readable" forever (Linux reports POLLIN with the
+		 * hang-up, and every read fails at once): take what was typed, then stop
+		 * instead of spinning. SIGHUP usually comes first, but not when it is blocked,
+		 * ignored or lost to a tracer. */
+		if (fds[0].revents & (POLLHUP | POLLERR | POLLNVAL)) {
+			if (fds[0].revents & POLLIN)
+				h->on_input(h->arg);
 			return dk_error_set(DK_EIO, "the terminal went away");
+		}
 		if (fds[0].revents & POLLIN)
 			h->on_input(h->arg);
 	}

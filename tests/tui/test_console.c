@@ -968,6 +968,46 @@ idle_console_with_serve_beating_writes_nothing(void **state)
 	assert_non_null(strstr(first, "serve \u2713"));
 }
 
+/*
+ * An SSH session that drops without SIGHUP reaching the console (blocked here, as a
+ * tracer or a careless wrapper can leave it) must not leave a console spinning on a
+ * terminal that is gone: it exits on the hang-up itself.
+ */
+static void
+hung_up_terminal_ends_the_console(void **state)
+{
+	cli_env *e = *state;
+	char *log = tu_path(e->dir, "hangup-marker.log"), *cmd;
+	tm_session *t;
+	bool gone = false;
+
+	assert_int_equal(tu_write_file(log, "before the hang-up\n", 0644), 0);
+	assert_true(asprintf(&cmd, "--log '%s'", log) > 0);
+	/* perl-base, and its POSIX module, are on every Debian system. */
+	t = tm_start(e, 80, 24, "perl -MPOSIX -e 'sigprocmask(SIG_BLOCK,"
+		     " POSIX::SigSet->new(SIGHUP)); exec @ARGV or die'", cmd);
+	tm_wait(t, "before the hang-up");
+	tm_stop(t);
+	for (int i = 0; i < TM_GUARD_MS / 50 && !gone; i++) {
+		char probe[4200];
+
+		/* "[c]" keeps pgrep from finding the shell that runs it. */
+		snprintf(probe, sizeof(probe), "pgrep -f '[c]onsole --log %s' >/dev/null", log);
+		if (!(gone = system(probe) != 0))
+			usleep(50 * 1000);
+	}
+	if (!gone) {
+		char kill[4200];
+
+		/* Not left spinning after the failure. */
+		snprintf(kill, sizeof(kill), "pkill -f '[c]onsole --log %s'", log);
+		assert_true(system(kill) >= 0);
+	}
+	assert_true(gone);
+	free(cmd);
+	free(log);
+}
+
 int
 main(void)
 {
@@ -994,6 +1034,7 @@ main(void)
 		T(console_needs_a_terminal),
 		T(idle_console_writes_nothing),
 		T(idle_console_with_serve_beating_writes_nothing),
+		T(hung_up_terminal_ends_the_console),
 	};
 	return cmocka_run_group_tests_name("console", tests, NULL, NULL);
 }
