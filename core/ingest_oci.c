@@ -122,7 +122,35 @@ find_layers(layer_plan *lp, dk_artifact *out, const dk_oci_manifest *m, char **r
 		}
 		out->n_files = j + 1;
 	}
+	/* A title pull could not write as a file is refused here already, not at pull. */
+	for (size_t j = 0; j < out->n_files; j++) {
+		char why[256];
+
+		if (!dk_artifact_file_name(&out->files[j], j, why))
+			return dk_ingest_refuse(reason, "%s", why);
+	}
 	return 0;
+}
+
+const char *
+dk_artifact_file_name(const dk_artifact_file *f, size_t index, char why[256])
+{
+	static const char *const untitled[] = { "kernel", "initramfs", "rootfs" };
+	const char *name = f->title ? f->title : untitled[index % 3];
+
+	/* Checked first: such a title is not repeated in the message (nor in logs). */
+	for (const char *s = name; *s; s++) {
+		if ((unsigned char)*s < 0x20 || *s == 0x7f) {
+			snprintf(why, 256, "layer title has a control character");
+			return NULL;
+		}
+	}
+	if (!*name || name[0] == '.' || strchr(name, '/') || strlen(name) > 200 ||
+	    strcmp(name, DK_ARTIFACT_SUMS) == 0) {
+		snprintf(why, 256, "layer title \"%.200s\" is not a plain file name", name);
+		return NULL;
+	}
+	return name;
 }
 
 static bool

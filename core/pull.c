@@ -17,7 +17,6 @@
 #include "diskops/store.h"
 #include "ingest_internal.h"
 
-#define SUMS_NAME "SHA256SUMS"
 
 typedef struct {
 	char *name;             /* final file name in dir */
@@ -48,20 +47,14 @@ dk_pull_result_free(dk_pull_result *r)
 	free(r);
 }
 
-/* A layer title becomes a file name only when it is a plain one (no path, no dot file). */
 static int
 file_name(char **out, const dk_artifact_file *f, size_t index)
 {
-	/* Only a boot set's layers can lack a title (found by media type); a .img has one. */
-	static const char *const untitled[] = { "kernel", "initramfs", "rootfs" };
-	const char *name = f->title ? f->title : untitled[index % 3];
+	char why[256];
+	const char *name = dk_artifact_file_name(f, index, why);
 
-	if (!*name || name[0] == '.' || strchr(name, '/') || strlen(name) > 200 ||
-	    strcmp(name, SUMS_NAME) == 0)
-		return dk_error_set(DK_EVERIFY, "layer title \"%s\" is not a plain file name", name);
-	for (const char *s = name; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return dk_error_set(DK_EVERIFY, "layer title has a control character");
+	if (!name)
+		return dk_error_set(DK_EVERIFY, "%s", why);
 	if (!(*out = strdup(name)))
 		return dk_error_set(DK_ENOMEM, "file name");
 	return 0;
@@ -176,7 +169,7 @@ write_sums(pull_state *st, const dk_artifact *a)
 	int rc;
 
 	pf->fd = -1;
-	if (!(pf->name = strdup(SUMS_NAME)))
+	if (!(pf->name = strdup(DK_ARTIFACT_SUMS)))
 		return dk_error_set(DK_ENOMEM, "SHA256SUMS");
 	st->n++;
 	if ((rc = new_temp(pf, st->dir)) < 0)
@@ -186,7 +179,7 @@ write_sums(pull_state *st, const dk_artifact *a)
 		int n = snprintf(line, sizeof(line), "%s  %s\n", a->files[i].digest + 7,
 				 st->files[i].name);
 
-		if ((rc = write_all(pf->fd, (unsigned char *)line, (size_t)n, SUMS_NAME)) < 0)
+		if ((rc = write_all(pf->fd, (unsigned char *)line, (size_t)n, DK_ARTIFACT_SUMS)) < 0)
 			return rc;
 	}
 	return 0;

@@ -45,6 +45,17 @@ typedef struct {
 
 void dk_artifact_clear(dk_artifact *a);
 
+/* The checksum file `diskops pull` writes beside the layers. */
+#define DK_ARTIFACT_SUMS "SHA256SUMS"
+
+/*
+ * The name a layer's file goes by: its title, or kernel / initramfs / rootfs (by index)
+ * for an untitled boot-set layer. NULL, with the reason in why, when the title is not a
+ * plain file name (a path, a dot file, a control character, SHA256SUMS): ingest refuses
+ * such an artifact and pull never writes one.
+ */
+const char *dk_artifact_file_name(const dk_artifact_file *f, size_t index, char why[256]);
+
 /* What the artifact must match besides its signature (all optional). */
 typedef struct {
 	const char *sha256;     /* hex, from the webhook or the publication row */

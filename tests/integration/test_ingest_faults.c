@@ -359,6 +359,21 @@ test_img_signed_by_wrong_key_fails(void **state)
 	expect_failed_repo("imgotherkey", "v1", NULL, "cosign verify-blob failed: ");
 }
 
+/* A signed .img whose title is a path: pull could never write it, so ingest refuses it. */
+static void
+test_img_titled_like_a_path_fails(void **state)
+{
+	static const char img[] = "a disk image with a hostile title\n";
+	char *bundle = ou_key_bundle(F->key, img, strlen(img));
+
+	(void)state;
+	free(ou_img(F->c, "acct/imgpath", "v1", "../../etc/disk.img", img, strlen(img), bundle,
+		    NULL));
+	free(bundle);
+	expect_failed_repo("imgpath", "v1", NULL,
+			   "layer title \"../../etc/disk.img\" is not a plain file name");
+}
+
 static void
 test_webhook_sha256_disagreeing_fails(void **state)
 {
@@ -421,6 +436,7 @@ main(void)
 		cmocka_unit_test(test_img_missing_fails),
 		cmocka_unit_test(test_img_signature_missing_fails),
 		cmocka_unit_test(test_img_signed_by_wrong_key_fails),
+		cmocka_unit_test(test_img_titled_like_a_path_fails),
 		cmocka_unit_test(test_webhook_sha256_disagreeing_fails),
 		cmocka_unit_test(test_webhook_size_disagreeing_fails),
 		cmocka_unit_test(test_platform_without_trust_policy_fails_closed),
