@@ -193,6 +193,14 @@ term_init(const struct term_opts *o, int fd)
 	if (!initscr())
 		return dk_error_set(DK_EIO, "cannot initialise the terminal");
 	active = true;
+	/*
+	 * ncurses 6.4 flushes after every cursor movement until the screen has once been
+	 * suspended and resumed (its _endwin flag stays "initial"): a full screen went out
+	 * as ~100 small writes, ~100 packets over SSH. One suspend and resume before
+	 * anything is drawn makes it buffer a whole update into a few writes.
+	 */
+	endwin();
+	doupdate();
 	add_cap("sgr0");
 	add_cap("cnorm");
 	add_cap("rmcup");
