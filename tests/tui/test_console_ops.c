@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "registry.h"
+#include "consoleutil.h"
 #include "tmuxutil.h"
 #include "storeutil.h"
 #include "diskops/secret.h"
@@ -52,7 +53,6 @@ setup(void **state)
 {
 	struct ops *o = calloc(1, sizeof(*o));
 	cli_env *e = o->e = cli_env_new();
-	char *db, *sql;
 	json_t *j;
 
 	OK(e, "init");
@@ -68,14 +68,8 @@ setup(void **state)
 	OK(e, "webhook", "create", "--label", "old-hook");
 	OK(e, "webhook", "revoke", "old-hook", "--yes");
 	OK(e, "worker", "create", "--name", "builder-1");
-	db = tu_path(e->state_dir, "diskops.db");
-	for (int i = 0; i < 2; i++) {
-		sql = tu_read_file(i ? "tests/tui/seed_ops.sql" : "tests/tui/seed.sql", NULL);
-		assert_non_null(sql);
-		assert_int_equal(su_sql_exec(db, sql), 0);
-		free(sql);
-	}
-	free(db);
+	ct_seed(e, "tests/tui/seed.sql");
+	ct_seed(e, "tests/tui/seed_ops.sql");
 	*state = o;
 	return 0;
 }
@@ -91,95 +85,12 @@ teardown(void **state)
 	return 0;
 }
 
-static void
-assert_contains(const char *haystack, const char *needle)
-{
-	if (!strstr(haystack, needle))
-		fail_msg("expected \"%s\" in:\n%s", needle, haystack);
-}
-
-static void
-assert_lacks(const char *haystack, const char *needle)
-{
-	if (strstr(haystack, needle))
-		fail_msg("did not expect \"%s\" in:\n%s", needle, haystack);
-}
-
-static void
-quit(tm_session *t)
-{
-	tm_keys(t, "Q", NULL);
-	tm_wait(t, "console exited");
-	assert_contains(t->last, "console exited 0");
-}
-
 static char *
 screen(tm_session *t)
 {
 	free(t->last);
 	t->last = tm_capture(t, false);
 	return t->last;
-}
-
-static void
-assert_fits(tm_session *t, int width)
-{
-	char *s = tm_capture(t, false), *line, *save = NULL;
-
-	for (line = strtok_r(s, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		int cols = 0;
-
-		for (const unsigned char *p = (const unsigned char *)line; *p; p++)
-			cols += (*p & 0xC0) != 0x80;
-		if (cols > width)
-			fail_msg("line wider than %d: \"%s\"", width, line);
-	}
-	free(s);
-}
-
-static int
-column_of(const char *line, const char *text)
-{
-	const char *p = strstr(line, text);
-	int cols = 0;
-
-	if (!p)
-		fail_msg("\"%s\" not in \"%s\"", text, line);
-	for (const unsigned char *q = (const unsigned char *)line; q < (const unsigned char *)p; q++)
-		cols += (*q & 0xC0) != 0x80;
-	return cols;
-}
-
-static void
-assert_aligned(tm_session *t, const char *heading, const char *row_text, const char *value)
-{
-	char *head = tm_line(t, heading), *row = tm_line(t, row_text);
-
-	assert_int_equal(column_of(head, heading), column_of(row, value));
-	free(head);
-	free(row);
-}
-
-/* Right-aligned columns (numbers) end at the same place. */
-static void
-assert_aligned_right(tm_session *t, const char *heading, const char *row_text, const char *value)
-{
-	char *head = tm_line(t, heading), *row = tm_line(t, row_text);
-
-	assert_int_equal(column_of(head, heading) + (int)strlen(heading),
-			 column_of(row, value) + (int)strlen(value));
-	free(head);
-	free(row);
-}
-
-static const char *
-default_of(cli_env *e, char *buf)
-{
-	json_t *j = cli_json(e, "platform", "show", "ubuntu-24.04-lts", "--json", NULL);
-
-	snprintf(buf, 64, "%s", json_string_value(json_object_get(j, "default_publication_id")));
-	json_decref(j);
-	return buf;
 }
 
 /* The approval's state and decider, from the CLI. */
@@ -210,42 +121,42 @@ navigate_ops_views(int width, int height, struct ops *o)
 	tm_wait(t, "ubuntu-24.04-lts");
 	tm_keys(t, "6", NULL);
 	tm_wait(t, "diskops › webhooks");
-	assert_contains(t->last, "ci-builds");
-	assert_contains(t->last, "revoked");
+	ct_contains(t->last, "ci-builds");
+	ct_contains(t->last, "revoked");
 	/* The preview only, never the secret. */
-	assert_lacks(t->last, o->secret);
-	assert_aligned(t, "STATUS", "ci-builds", "active");
-	assert_fits(t, width);
+	ct_lacks(t->last, o->secret);
+	ct_assert_aligned(t, "STATUS", "ci-builds", "active");
+	ct_assert_fits(t, width);
 
 	tm_keys(t, "7", NULL);
 	tm_wait(t, "diskops › deliveries");
-	assert_contains(t->last, "error: bad_signature");
-	assert_contains(t->last, "error: unknown_platform");
-	assert_contains(t->last, "idempotent_hit");
-	assert_contains(t->last, "203.0.113.9");
-	assert_contains(t->last, "1/6");
-	assert_aligned_right(t, "HTTP", "bad_signature", "401");
-	assert_aligned(t, "PUB ID", "idempotent_hit", "d94a7e21");
-	assert_fits(t, width);
+	ct_contains(t->last, "error: bad_signature");
+	ct_contains(t->last, "error: unknown_platform");
+	ct_contains(t->last, "idempotent_hit");
+	ct_contains(t->last, "203.0.113.9");
+	ct_contains(t->last, "1/6");
+	ct_assert_aligned_right(t, "HTTP", "bad_signature", "401");
+	ct_assert_aligned(t, "PUB ID", "idempotent_hit", "d94a7e21");
+	ct_assert_fits(t, width);
 
 	tm_keys(t, "8", NULL);
 	tm_wait(t, "diskops › workers");
-	assert_contains(t->last, "CI workers");
-	assert_contains(t->last, "builder-1");
-	assert_contains(t->last, "Gitea runners");
-	assert_contains(t->last, "runner-arm64-1");
-	assert_aligned(t, "STATUS", "runner-arm64-1", "offline");
-	assert_aligned(t, "STATUS", "runner-amd64-1", "busy");
-	assert_aligned(t, "STATUS", "builder-1", "active");
-	assert_fits(t, width);
+	ct_contains(t->last, "CI workers");
+	ct_contains(t->last, "builder-1");
+	ct_contains(t->last, "Gitea runners");
+	ct_contains(t->last, "runner-arm64-1");
+	ct_assert_aligned(t, "STATUS", "runner-arm64-1", "offline");
+	ct_assert_aligned(t, "STATUS", "runner-amd64-1", "busy");
+	ct_assert_aligned(t, "STATUS", "builder-1", "active");
+	ct_assert_fits(t, width);
 
 	tm_keys(t, "9", NULL);
 	tm_wait(t, "diskops › approvals");
-	assert_contains(t->last, "carol@192.0.2");
-	assert_contains(t->last, "keep 3 on edge-arm");
-	assert_contains(t->last, "rejected by alice");
-	assert_aligned(t, "STATE", "retention_update", "pending");
-	assert_fits(t, width);
+	ct_contains(t->last, "carol@192.0.2");
+	ct_contains(t->last, "keep 3 on edge-arm");
+	ct_contains(t->last, "rejected by alice");
+	ct_assert_aligned(t, "STATE", "retention_update", "pending");
+	ct_assert_fits(t, width);
 
 	/* Tab goes round all nine top views (runs after alerts); BTab back. */
 	tm_keys(t, "Tab", NULL);
@@ -270,21 +181,21 @@ navigate_ops_views(int width, int height, struct ops *o)
 	/* Enter on a webhook: its deliveries only; Esc back to the webhook. */
 	tm_keys(t, "g", "Enter", NULL);
 	tm_wait(t, "old-hook deliveries");
-	assert_contains(t->last, "(nothing here yet)");
+	ct_contains(t->last, "(nothing here yet)");
 	tm_keys(t, "Escape", NULL);
 	tm_wait(t, "diskops › webhooks");
 	tm_keys(t, "G", "Enter", NULL);
 	tm_wait(t, "webhooks › ci-builds deliveries");
-	assert_contains(t->last, "1/6");
+	ct_contains(t->last, "1/6");
 	tm_keys(t, "Escape", NULL);
 	tm_wait(t, "2/2");
-	assert_contains(t->last, "diskops › webhooks");
+	ct_contains(t->last, "diskops › webhooks");
 	/* The command line opens them by name too. */
 	tm_keys(t, ":", NULL);
 	tm_type(t, "approvals");
 	tm_keys(t, "Enter", NULL);
 	tm_wait(t, "diskops › approvals");
-	quit(t);
+	ct_quit(t);
 	tm_stop(t);
 }
 
@@ -300,60 +211,6 @@ ops_views_at_132x43(void **state)
 	navigate_ops_views(132, 43, *state);
 }
 
-static char *
-help_text(tm_session *t)
-{
-	size_t len = 0;
-	char *all = calloc(1, 1), *s;
-
-	tm_keys(t, "?", NULL);
-	tm_wait(t, "› help");
-	for (int page = 0; page < 10; page++) {
-		s = tm_capture(t, false);
-		all = realloc(all, len + strlen(s) + 1);
-		memcpy(all + len, s, strlen(s) + 1);
-		len += strlen(s);
-		free(s);
-		tm_keys(t, "PageDown", NULL);
-	}
-	tm_keys(t, "q", NULL);
-	tm_wait_gone(t, "› help");
-	return all;
-}
-
-struct expected_action {
-	const char *name;
-	const char *keys;
-	unsigned views;
-	unsigned flags;
-};
-
-static const struct expected_action table[] = {
-#define X(id, name, keys, views, flags, group, help) { name, keys, views, flags },
-	CONSOLE_ACTIONS(X)
-#undef X
-};
-
-/* Every action bound in the view is listed; the changing ones of other views are not,
- * and none under --read-only. */
-static void
-check_help(tm_session *t, unsigned bit, bool read_only)
-{
-	char *help = help_text(t), want[64];
-
-	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
-		const struct expected_action *a = &table[i];
-		bool shown = (a->views & bit) && !(read_only && (a->flags & AF_CHANGES));
-
-		snprintf(want, sizeof(want), " %s ", a->name);
-		if (shown && (a->keys[0] || (a->flags & AF_ARG)))
-			assert_contains(help, want);
-		else if (!shown && (a->flags & AF_CHANGES))
-			assert_lacks(help, want);
-	}
-	free(help);
-}
-
 static void
 help_lists_every_action_of_each_view(void **state)
 {
@@ -367,20 +224,20 @@ help_lists_every_action_of_each_view(void **state)
 	for (int i = 0; i < 4; i++) {
 		tm_keys(t, keys[i], NULL);
 		tm_wait(t, titles[i]);
-		check_help(t, bits[i], false);
+		ct_check_help(t, bits[i], false);
 	}
 	/* The views test_console.c's help test does not visit. */
 	tm_keys(t, "4", NULL);
 	tm_wait(t, "› alerts");
-	check_help(t, VB_ALERTS, false);
+	ct_check_help(t, VB_ALERTS, false);
 	tm_keys(t, ":", NULL);
 	tm_type(t, "platform ubuntu-24.04-lts");
 	tm_keys(t, "Enter", NULL);
 	tm_wait(t, "ubuntu-24.04-lts › publications");
 	tm_keys(t, "j", "j", "Enter", NULL);
 	tm_wait(t, "› d94a7e21");
-	check_help(t, VB_PUBLICATION, false);
-	quit(t);
+	ct_check_help(t, VB_PUBLICATION, false);
+	ct_quit(t);
 	tm_stop(t);
 }
 
@@ -408,10 +265,10 @@ approve_by_a_second_person(void **state)
 
 	tm_keys(t, "A", NULL);
 	tm_wait(t, "[ Approve ]");
-	assert_contains(t->last, "Approve request 7a1c0b9e");
-	assert_contains(t->last, "rollback ubuntu-24.04-lts to c2f85d13");
-	assert_contains(t->last, "carol@192.0.2.7");
-	assert_fits(t, 80);
+	ct_contains(t->last, "Approve request 7a1c0b9e");
+	ct_contains(t->last, "rollback ubuntu-24.04-lts to c2f85d13");
+	ct_contains(t->last, "carol@192.0.2.7");
+	ct_assert_fits(t, 80);
 	/* Cancel has the focus: Enter and Esc change nothing. */
 	tm_keys(t, "Enter", NULL);
 	tm_wait(t, "approve cancelled; nothing changed");
@@ -421,7 +278,7 @@ approve_by_a_second_person(void **state)
 	tm_wait_gone(t, "[ Approve ]");
 	approval_of(o->e, ROLLBACK_APPROVAL, st, by, why);
 	assert_string_equal(st, "pending");
-	assert_string_equal(default_of(o->e, id), UBUNTU_DEFAULT);
+	assert_string_equal(ct_default_of(o->e, id), UBUNTU_DEFAULT);
 
 	/* Tab to Approve, Enter: carried out as dave. */
 	tm_keys(t, "A", NULL);
@@ -431,13 +288,13 @@ approve_by_a_second_person(void **state)
 	approval_of(o->e, ROLLBACK_APPROVAL, st, by, why);
 	assert_string_equal(st, "approved");
 	assert_string_equal(by, "dave");
-	assert_string_equal(default_of(o->e, id), UBUNTU_OLDER);
+	assert_string_equal(ct_default_of(o->e, id), UBUNTU_OLDER);
 	j = cli_json(o->e, "events", "--prefix", "system.disk_image_rolled_back", "--json", NULL);
 	assert_int_equal(json_array_size(j), 1);
 	json_decref(j);
 	/* The view shows it decided at once. */
 	tm_wait(t, "approved by dave");
-	quit(t);
+	ct_quit(t);
 	tm_stop(t);
 }
 
@@ -452,12 +309,12 @@ requester_cannot_approve_own_request(void **state)
 	tm_wait(t, "[ Approve ]");
 	tm_keys(t, "y", NULL);
 	tm_wait(t, "approve: approval 7a1c0b9e was requested by carol: a second person must");
-	assert_lacks(t->last, "[ Approve ]");
+	ct_lacks(t->last, "[ Approve ]");
 	approval_of(o->e, ROLLBACK_APPROVAL, st, by, why);
 	assert_string_equal(st, "pending");
-	assert_string_equal(default_of(o->e, id), UBUNTU_DEFAULT);
+	assert_string_equal(ct_default_of(o->e, id), UBUNTU_DEFAULT);
 	/* Rejecting one's own request is allowed (withdrawing it). */
-	quit(t);
+	ct_quit(t);
 	tm_stop(t);
 }
 
@@ -470,7 +327,7 @@ reject_asks_for_a_reason(void **state)
 
 	tm_keys(t, "X", NULL);
 	tm_wait(t, "[ Reject ]");
-	assert_contains(t->last, "Reject request 7a1c0b9e");
+	ct_contains(t->last, "Reject request 7a1c0b9e");
 	/* Without a reason, confirming says so and nothing happens. */
 	tm_keys(t, "y", NULL);
 	tm_wait(t, "A reason is required to reject");
@@ -494,9 +351,9 @@ reject_asks_for_a_reason(void **state)
 	assert_string_equal(st, "rejected");
 	assert_string_equal(by, "dave");
 	assert_string_equal(why, "wrong target");
-	assert_string_equal(default_of(o->e, id), UBUNTU_DEFAULT);
+	assert_string_equal(ct_default_of(o->e, id), UBUNTU_DEFAULT);
 	tm_wait(t, "rejected by dave");
-	quit(t);
+	ct_quit(t);
 	tm_stop(t);
 }
 
@@ -567,8 +424,8 @@ rotate_shows_the_secret_once(void **state)
 	/* Esc and Enter on Cancel change nothing. */
 	tm_keys(t, "S", NULL);
 	tm_wait(t, "[ Rotate ]");
-	assert_contains(t->last, "Rotate the secret of webhook ci-builds");
-	assert_contains(t->last, "stops working at once");
+	ct_contains(t->last, "Rotate the secret of webhook ci-builds");
+	ct_contains(t->last, "stops working at once");
 	tm_keys(t, "Escape", NULL);
 	tm_wait(t, "rotate-secret cancelled; nothing changed");
 	tm_keys(t, "S", NULL);
@@ -581,11 +438,11 @@ rotate_shows_the_secret_once(void **state)
 	tm_wait(t, "[ Rotate ]");
 	tm_keys(t, "y", NULL);
 	tm_wait(t, "New secret of webhook ci-builds");
-	assert_contains(t->last, "secret rotated; the old one no longer works");
+	ct_contains(t->last, "secret rotated; the old one no longer works");
 	secret_on_screen(t, shown, sizeof(shown));
 	assert_true(strlen(shown) > 20);
 	assert_string_not_equal(shown, o->secret);
-	assert_fits(t, 80);
+	ct_assert_fits(t, 80);
 	/* y copies it over OSC 52. */
 	tm_keys(t, "y", NULL);
 	tm_wait(t, "Copied to the clipboard");
@@ -595,10 +452,10 @@ rotate_shows_the_secret_once(void **state)
 	/* Closed, it is gone from the screen and never shown again. */
 	tm_keys(t, "Enter", NULL);
 	tm_wait(t, "the secret is not shown again");
-	assert_lacks(screen(t), shown);
+	ct_lacks(screen(t), shown);
 	tm_keys(t, "S", NULL);
 	tm_wait(t, "[ Rotate ]");
-	assert_lacks(t->last, shown);
+	ct_lacks(t->last, shown);
 	tm_keys(t, "Escape", NULL);
 	tm_wait_gone(t, "[ Rotate ]");
 
@@ -612,7 +469,7 @@ rotate_shows_the_secret_once(void **state)
 		     NULL);
 	assert_int_equal(json_array_size(j), 1);
 	json_decref(j);
-	quit(t);
+	ct_quit(t);
 	tm_stop(t);
 }
 
@@ -627,7 +484,7 @@ revoke_through_the_dialog(void **state)
 	tm_wait(t, "2/2");
 	tm_keys(t, "X", NULL);
 	tm_wait(t, "[ Revoke ]");
-	assert_contains(t->last, "Revoke webhook ci-builds");
+	ct_contains(t->last, "Revoke webhook ci-builds");
 	tm_keys(t, "Escape", NULL);
 	tm_wait(t, "revoke cancelled; nothing changed");
 	assert_int_equal(deliver_with(o, o->secret), 202);
@@ -640,7 +497,7 @@ revoke_through_the_dialog(void **state)
 	/* A revoked webhook has nothing left to rotate or revoke. */
 	tm_keys(t, "S", NULL);
 	tm_wait(t, "rotate-secret: webhook ci-builds is revoked");
-	quit(t);
+	ct_quit(t);
 	tm_stop(t);
 }
 
@@ -667,20 +524,20 @@ read_only_refuses_each(void **state)
 		snprintf(want, sizeof(want), "read-only: %s refused", cmds[i]);
 		tm_wait(t, want);
 	}
-	check_help(t, VB_APPROVALS, true);
+	ct_check_help(t, VB_APPROVALS, true);
 	tm_keys(t, "6", "G", NULL);
 	tm_wait(t, "2/2");
 	tm_keys(t, "S", NULL);
 	tm_wait(t, "read-only: rotate-secret refused");
 	tm_keys(t, "X", NULL);
 	tm_wait(t, "read-only: revoke refused");
-	assert_lacks(t->last, "[ Revoke ]");
-	check_help(t, VB_WEBHOOKS, true);
-	quit(t);
+	ct_lacks(t->last, "[ Revoke ]");
+	ct_check_help(t, VB_WEBHOOKS, true);
+	ct_quit(t);
 	tm_stop(t);
 	approval_of(o->e, ROLLBACK_APPROVAL, st, by, why);
 	assert_string_equal(st, "pending");
-	assert_string_equal(default_of(o->e, id), UBUNTU_DEFAULT);
+	assert_string_equal(ct_default_of(o->e, id), UBUNTU_DEFAULT);
 	assert_int_equal(deliver_with(o, o->secret), 202);
 }
 
@@ -703,10 +560,10 @@ serve_shows_without_a_key_press(void **state)
 	tm_type(t, "platform edge-arm");
 	tm_keys(t, "Enter", NULL);
 	tm_wait(t, "edge-arm › publications");
-	assert_contains(t->last, "serve never seen");
-	assert_contains(t->last, "gitea not polled");
-	assert_contains(t->last, "registry not checked");
-	assert_lacks(t->last, "f00dfeed");
+	ct_contains(t->last, "serve never seen");
+	ct_contains(t->last, "gitea not polled");
+	ct_contains(t->last, "registry not checked");
+	ct_lacks(t->last, "f00dfeed");
 
 	s.dir = strdup(o->e->dir);
 	snprintf(s.env_state, sizeof(s.env_state), "DISKOPS_STATE_DIR=%s", o->e->state_dir);
@@ -723,10 +580,10 @@ serve_shows_without_a_key_press(void **state)
 	tm_wait(t, "f00dfee");
 	tm_keys(t, "7", NULL);
 	tm_wait(t, "› deliveries");
-	assert_contains(t->last, "1/7");
+	ct_contains(t->last, "1/7");
 	assert_int_equal(srv_stop(&s, SIGTERM), 0);
 	free(s.dir);
-	quit(t);
+	ct_quit(t);
 	tm_stop(t);
 }
 
@@ -789,7 +646,7 @@ registry_reachability_from_serve(void **state)
 	assert_int_equal(srv_stop(&s, SIGTERM), 0);
 	free(s.dir);
 	tr_stop(reg);
-	quit(t);
+	ct_quit(t);
 	tm_stop(t);
 }
 

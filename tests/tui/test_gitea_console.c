@@ -14,6 +14,7 @@
 
 #include "emuutil.h"
 #include "storeutil.h"
+#include "consoleutil.h"
 #include "tmuxutil.h"
 #include "diskops/clock.h"
 #include "diskops/gitops.h"
@@ -40,42 +41,6 @@ static const char build_script[] =
 	"while [ ! -e \"$GITEA_EMULATOR_GIT_DIR/go\" ]; do sleep 0.05; done\n"
 	"echo 'squashfs written: 812 MiB'\n"
 	"echo 'image sealed'\n";
-
-static void
-assert_contains(const char *haystack, const char *needle)
-{
-	if (!haystack || !strstr(haystack, needle))
-		fail_msg("expected \"%s\" in:\n%s", needle, haystack ? haystack : "(null)");
-}
-
-static void
-assert_lacks(const char *haystack, const char *needle)
-{
-	if (strstr(haystack, needle))
-		fail_msg("did not expect \"%s\" in:\n%s", needle, haystack);
-}
-
-static void
-quit(tm_session *t)
-{
-	tm_keys(t, "Q", NULL);
-	tm_wait(t, "console exited");
-	assert_contains(t->last, "console exited 0");
-}
-
-/* SGR parameters that set a colour: 30–38, 40–48, 90–97, 100–107 (39/49 reset). */
-static bool
-has_colour(const char *s)
-{
-	regex_t re;
-	bool found;
-
-	assert_int_equal(regcomp(&re, "\033\\[([0-9;]*;)?(3[0-8]|4[0-8]|9[0-7]|10[0-7])(;[0-9;]*)?m",
-				 REG_EXTENDED), 0);
-	found = regexec(&re, s, 0, NULL, 0) == 0;
-	regfree(&re);
-	return found;
-}
 
 static int
 setup(void **state)
@@ -165,9 +130,9 @@ runs_jobs_and_a_live_log(void **state)
 	tm_wait(t, "› runs");
 	tm_wait(t, "running");
 	line = tm_line(t, "pc-amd64");
-	assert_contains(line, "#1");
-	assert_contains(line, "dispatch");
-	assert_contains(line, "workflow");
+	ct_contains(line, "#1");
+	ct_contains(line, "dispatch");
+	ct_contains(line, "workflow");
 	free(line);
 
 	/* The run's jobs and their steps, the running step marked so. */
@@ -175,25 +140,25 @@ runs_jobs_and_a_live_log(void **state)
 	tm_wait(t, "› run #1");
 	tm_wait(t, "3. Build image");
 	line = tm_line(t, "build-image");
-	assert_contains(line, "running");
-	assert_contains(line, "builder-1");
+	ct_contains(line, "running");
+	ct_contains(line, "builder-1");
 	free(line);
 	line = tm_line(t, "2. Checkout");
-	assert_contains(line, "success");
+	ct_contains(line, "success");
 	free(line);
 
 	/* The log, following: what the job printed so far, colours rendered. */
 	tm_keys(t, "Enter", NULL);
 	tm_wait(t, "build-image log");
 	tm_wait(t, "compiling the root filesystem");
-	assert_contains(t->last, "following");
-	assert_contains(t->last, "cloning the image recipe");
+	ct_contains(t->last, "following");
+	ct_contains(t->last, "cloning the image recipe");
 	/* Gitea's timestamps are hidden until `t`. */
-	assert_lacks(t->last, "Z cloning");
+	ct_lacks(t->last, "Z cloning");
 	{
 		char *screen = tm_capture(t, true);
 
-		assert_true(has_colour(screen));
+		assert_true(ct_has_colour(screen));
 		free(screen);
 	}
 
@@ -218,7 +183,7 @@ runs_jobs_and_a_live_log(void **state)
 	tm_keys(t, "Escape", NULL);
 	tm_wait(t, "› run #1");
 	tm_wait(t, "success");
-	quit(t);
+	ct_quit(t);
 	tm_stop(t);
 	free(gate);
 }
@@ -256,7 +221,7 @@ logs_command_opens_a_job(void **state)
 	tm_keys(t, "Enter", NULL);
 	tm_wait(t, "one-shot build done");
 	tm_wait(t, "job finished: success");
-	quit(t);
+	ct_quit(t);
 	tm_stop(t);
 	free(gate);
 }
@@ -325,9 +290,9 @@ runs_come_from_serves_cache(void **state)
 	tm_keys(t, "5", NULL);
 	tm_wait(t, "runs (as serve's Gitea poller saw them)");
 	tm_wait(t, "cached by serve's poller");
-	assert_contains(t->last, "#41");
-	assert_contains(t->last, "5eed5ee");
-	assert_contains(t->last, "serve up");
+	ct_contains(t->last, "#41");
+	ct_contains(t->last, "5eed5ee");
+	ct_contains(t->last, "serve up");
 	/* The runs view is up, the worker would have fetched at once: it did not. */
 	assert_int_equal(emu_calls(E, RUNS_ROUTE), before);
 
@@ -338,8 +303,8 @@ runs_come_from_serves_cache(void **state)
 	for (i = 0; i < TM_GUARD_MS / 10 && emu_calls(E, RUNS_ROUTE) == before; i++)
 		usleep(10000);
 	assert_true(emu_calls(E, RUNS_ROUTE) > before);
-	assert_lacks(t->last, "as serve's Gitea poller saw them");
-	quit(t);
+	ct_lacks(t->last, "as serve's Gitea poller saw them");
+	ct_quit(t);
 	tm_stop(t);
 	/* The next test's console polls Gitea itself. */
 	assert_int_equal(dk_store_run_cache_replace(s, "alice/build", NULL, 0), 0);
@@ -423,14 +388,14 @@ dispatch_with_typed_inputs(void **state)
 	tm_wait(t, "Dispatch with-inputs.yml on pc-amd64");
 	/* The inputs come from the workflow file, with their defaults and descriptions. */
 	tm_wait(t, "NodePlatform name in diskops");
-	assert_contains(t->last, "alice/build");
-	assert_contains(t->last, "refs/heads/main");
-	assert_contains(t->last, "firmware_ref");
-	assert_contains(t->last, "[ Dispatch ]");
+	ct_contains(t->last, "alice/build");
+	ct_contains(t->last, "refs/heads/main");
+	ct_contains(t->last, "firmware_ref");
+	ct_contains(t->last, "[ Dispatch ]");
 	{
 		char *line = tm_line(t, "platform  ");
 
-		assert_contains(line, "pc-amd64");
+		ct_contains(line, "pc-amd64");
 		free(line);
 	}
 	/* Cancel has the focus: Tab to Dispatch, then ref, platform, firmware_ref. */
@@ -443,7 +408,7 @@ dispatch_with_typed_inputs(void **state)
 	tm_keys(t, "Tab", "Tab", "Tab", NULL);
 	tm_keys(t, "Enter", NULL);
 	tm_wait(t, "dispatched with-inputs.yml on alice/build (refs/heads/main): run ");
-	assert_lacks(t->last, "[ Dispatch ]");
+	ct_lacks(t->last, "[ Dispatch ]");
 
 	/* The job ran with what was typed. */
 	for (int i = 0; i < 400 && !(text = tu_read_file(recorded, NULL)); i++)
@@ -463,10 +428,10 @@ dispatch_with_typed_inputs(void **state)
 		char msg[64];
 
 		snprintf(msg, sizeof(msg), "run %lld", id);
-		assert_contains(t->last, msg);
+		ct_contains(t->last, msg);
 	}
 	tm_wait(t, want);
-	quit(t);
+	ct_quit(t);
 	tm_stop(t);
 	free(recorded);
 }
@@ -488,7 +453,7 @@ dispatch_cancel_sends_nothing(void **state)
 	tm_wait(t, "NodePlatform name in diskops");
 	tm_keys(t, "Enter", NULL);
 	tm_wait_gone(t, "[ Dispatch ]");
-	assert_contains(t->last, "nothing dispatched");
+	ct_contains(t->last, "nothing dispatched");
 	tm_keys(t, "d", NULL);
 	tm_wait(t, "NodePlatform name in diskops");
 	tm_keys(t, "Tab", "Tab", "Tab", "y", NULL);
@@ -502,7 +467,7 @@ dispatch_cancel_sends_nothing(void **state)
 	tm_wait(t, "nothing dispatched");
 	assert_int_equal(run_count(e), before);
 	assert_int_equal(access(recorded, F_OK), -1);
-	quit(t);
+	ct_quit(t);
 	tm_stop(t);
 	free(recorded);
 }
@@ -517,18 +482,18 @@ read_only_refuses_dispatch(void **state)
 	/* ? in runs lists d while changes are allowed (the whole help fits 60 rows). */
 	tm_keys(t, "?", NULL);
 	tm_wait(t, "save-display");
-	assert_contains(t->last, " dispatch ");
-	quit(t);
+	ct_contains(t->last, " dispatch ");
+	ct_quit(t);
 	tm_stop(t);
 
 	t = on_runs(e, 132, 60, "--read-only");
 	tm_keys(t, "d", NULL);
 	tm_wait(t, "read-only: dispatch refused");
-	assert_lacks(t->last, "[ Dispatch ]");
+	ct_lacks(t->last, "[ Dispatch ]");
 	tm_keys(t, "?", NULL);
 	tm_wait(t, "save-display");
-	assert_lacks(t->last, " dispatch ");
-	quit(t);
+	ct_lacks(t->last, " dispatch ");
+	ct_quit(t);
 	tm_stop(t);
 	assert_int_equal(run_count(e), before);
 }
@@ -588,21 +553,21 @@ rollback_dialog_fetches_the_history(void **state)
 	tm_keys(t, "R", NULL);
 	tm_wait(t, "[ Rollback ]");
 	tm_wait(t, "2 undone: rolling back over these");
-	assert_contains(t->last, "Kernel bump three");
-	assert_contains(t->last, "Kernel bump two");
-	assert_lacks(t->last, "Known good kernel");
+	ct_contains(t->last, "Kernel bump three");
+	ct_contains(t->last, "Kernel bump two");
+	ct_lacks(t->last, "Known good kernel");
 	{
 		char *line = tm_line(t, "Kernel bump three");
 		char shortsha[13];
 
 		snprintf(shortsha, sizeof(shortsha), "%.12s", three);
-		assert_contains(line, shortsha);
+		ct_contains(line, shortsha);
 		free(line);
 	}
 	assert_int_equal(access(clone, F_OK), 0);
 	tm_keys(t, "Escape", NULL);
 	tm_wait(t, "nothing changed");
-	quit(t);
+	ct_quit(t);
 	tm_stop(t);
 	free(clone);
 	free(sql_seed);
@@ -661,12 +626,12 @@ search_filter_wrap_in_a_log(void **state)
 	/* / jumps to the first hit after the screen (wrapping), n and N walk them. */
 	tm_keys(t, "g", NULL);
 	tm_wait(t, "hay line 1 ");
-	assert_contains(t->last, "paused");
+	ct_contains(t->last, "paused");
 	tm_keys(t, "/", NULL);
 	tm_type(t, "needle");
 	tm_keys(t, "Enter", NULL);
 	tm_wait(t, "/needle: line 500");
-	assert_contains(t->last, "the needle at line 500");
+	ct_contains(t->last, "the needle at line 500");
 	tm_keys(t, "n", NULL);
 	tm_wait(t, "/needle: line 1,000");
 	tm_keys(t, "n", NULL);
@@ -685,9 +650,9 @@ search_filter_wrap_in_a_log(void **state)
 	tm_keys(t, "f", NULL);
 	tm_wait(t, "filter /needle: 3 matching lines");
 	tm_wait_gone(t, "hay line");
-	assert_contains(t->last, "the needle at line 500");
-	assert_contains(t->last, "the needle at line 1000");
-	assert_contains(t->last, "the needle at line 1500");
+	ct_contains(t->last, "the needle at line 500");
+	ct_contains(t->last, "the needle at line 1000");
+	ct_contains(t->last, "the needle at line 1500");
 	tm_keys(t, "f", NULL);
 	tm_wait(t, "hay line");
 
@@ -697,11 +662,11 @@ search_filter_wrap_in_a_log(void **state)
 	tm_keys(t, "Enter", NULL);
 	tm_wait(t, "/line 1200 : line 1,200");
 	line = tm_line(t, "hay line 1200 ");
-	assert_lacks(line, "TAIL-END");
+	ct_lacks(line, "TAIL-END");
 	free(line);
 	tm_keys(t, "w", NULL);
 	tm_wait(t, "TAIL-END");
-	assert_contains(t->last, "wrap");
+	ct_contains(t->last, "wrap");
 	tm_keys(t, "w", NULL);
 	tm_wait_gone(t, "TAIL-END");
 
@@ -709,7 +674,7 @@ search_filter_wrap_in_a_log(void **state)
 	tm_keys(t, "G", NULL);
 	tm_wait(t, "hay line 2000");
 	tm_wait(t, "following");
-	quit(t);
+	ct_quit(t);
 	tm_stop(t);
 	free(path);
 }
@@ -735,8 +700,8 @@ a_million_lines(void **state)
 	tm_wait_gone(t, "step output line 1000000");
 	tm_keys(t, "G", NULL);
 	tm_wait(t, "step output line 1000000");
-	assert_contains(t->last, "lines 999,962-1,000,000 of 1,000,000");
-	quit(t);
+	ct_contains(t->last, "lines 999,962-1,000,000 of 1,000,000");
+	ct_quit(t);
 	tm_stop(t);
 	free(path);
 }
@@ -756,7 +721,7 @@ a_growing_file_is_followed(void **state)
 	fputs("a second line arrives\n", f);
 	fclose(f);
 	tm_wait(t, "a second line arrives");
-	quit(t);
+	ct_quit(t);
 	tm_stop(t);
 	free(path);
 }
@@ -768,10 +733,10 @@ colours_in_the_log(tm_session *t, bool expect)
 
 	tm_wait(t, "all green");
 	screen = tm_capture(t, true);
-	if (has_colour(screen) != expect)
+	if (ct_has_colour(screen) != expect)
 		fail_msg("colour escapes %s:\n%s", expect ? "missing" : "with colour off", screen);
 	free(screen);
-	quit(t);
+	ct_quit(t);
 	tm_stop(t);
 }
 
@@ -794,7 +759,7 @@ a_missing_log_file_is_refused(void **state)
 	tu_run_result r;
 
 	assert_int_equal(RUN(*state, &r, "console", "--log", "/nonexistent/build.log"), 3);
-	assert_contains(r.err, "/nonexistent/build.log");
+	ct_contains(r.err, "/nonexistent/build.log");
 	tu_run_result_free(&r);
 }
 
