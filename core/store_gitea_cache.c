@@ -249,51 +249,35 @@ drop_others(dk_store *store, const char *table, const char *col, const char *rep
 	return rc;
 }
 
-int
-dk_store_run_cache_replace(dk_store *store, const char *repo, const dk_cached_run *runs,
-			   size_t count)
+/* Writes row i of rows (arg: the run, or the fetch time); *id learns its key. */
+typedef int (*put_row_fn)(dk_store *store, const char *repo, const void *rows, size_t i,
+			  int64_t arg, int64_t *id);
+
+/*
+ * In one transaction, the repo's rows of `table` (those of run `arg` when and_run says
+ * so) become exactly `rows`: each upserted by put, the others deleted, and with them the
+ * rows of `cascade` (NULL: none) that hang off the deleted keys.
+ */
+static int
+replace_rows(dk_store *store, const char *repo, const void *rows, size_t count, int64_t arg,
+	     put_row_fn put, const char *table, const char *col, const char *and_run,
+	     const char *cascade)
 {
 	json_t *ids = json_array();
+	int64_t id;
 	int rc;
 
 	if (!ids)
 		return dk_error_set(DK_ENOMEM, "out of memory");
 	if ((rc = dk_store_begin(store)) < 0)
 		goto done;
-	for (size_t i = 0; i < count && rc == 0; i++) {
-		const dk_cached_run *r = &runs[i];
-		sqlite3_stmt *st = NULL;
-
-		json_array_append_new(ids, json_integer(r->run_id));
-		if ((rc = dk_store__prepare(store, &st, "INSERT OR REPLACE INTO gitea_run_cache (repo,"
-					    " run_id, workflow, title, event, status, conclusion, head_sha,"
-					    " head_branch, html_url, labels, run_started_at, completed_at,"
-					    " created_at_remote, fetched_at, run_number)"
-					    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) < 0)
-			break;
-		dk_store__bind_text(st, 1, repo);
-		sqlite3_bind_int64(st, 2, r->run_id);
-		dk_store__bind_text(st, 3, r->workflow);
-		dk_store__bind_text(st, 4, r->title);
-		dk_store__bind_text(st, 5, r->event);
-		dk_store__bind_text(st, 6, r->status);
-		dk_store__bind_text(st, 7, r->conclusion);
-		dk_store__bind_text(st, 8, r->head_sha);
-		dk_store__bind_text(st, 9, r->head_branch);
-		dk_store__bind_text(st, 10, r->html_url);
-		dk_store__bind_text(st, 11, r->labels);
-		dk_store__bind_time(st, 12, r->started_at);
-		dk_store__bind_time(st, 13, r->completed_at);
-		dk_store__bind_time(st, 14, r->created_at);
-		sqlite3_bind_int64(st, 15, r->fetched_at);
-		dk_store__bind_time(st, 16, r->run_number);
-		rc = step_done(store, st, "caching a Gitea run");
-	}
-	/* Runs that fell out of the recent list: their jobs go with them. */
+	for (size_t i = 0; i < count && rc == 0; i++)
+		if ((rc = put(store, repo, rows, i, arg, &id)) == 0)
+			json_array_append_new(ids, json_integer(id));
 	if (rc == 0)
-		rc = drop_others(store, "gitea_run_cache", "run_id", repo, "", 0, ids);
-	if (rc == 0)
-		rc = drop_others(store, "gitea_job_cache", "run_id", repo, "", 0, ids);
+		rc = drop_others(store, table, col, repo, and_run, arg, ids);
+	if (rc == 0 && cascade)
+		rc = drop_others(store, cascade, col, repo, "", 0, ids);
 	if (rc == 0)
 		rc = dk_store_commit(store);
 	else
@@ -303,107 +287,130 @@ done:
 	return rc;
 }
 
+static int
+put_run(dk_store *store, const char *repo, const void *rows, size_t i, int64_t arg, int64_t *id)
+{
+	const dk_cached_run *r = (const dk_cached_run *)rows + i;
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	(void)arg;
+	*id = r->run_id;
+	if ((rc = dk_store__prepare(store, &st, "INSERT OR REPLACE INTO gitea_run_cache (repo,"
+				    " run_id, workflow, title, event, status, conclusion, head_sha,"
+				    " head_branch, html_url, labels, run_started_at, completed_at,"
+				    " created_at_remote, fetched_at, run_number)"
+				    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) < 0)
+		return rc;
+	dk_store__bind_text(st, 1, repo);
+	sqlite3_bind_int64(st, 2, r->run_id);
+	dk_store__bind_text(st, 3, r->workflow);
+	dk_store__bind_text(st, 4, r->title);
+	dk_store__bind_text(st, 5, r->event);
+	dk_store__bind_text(st, 6, r->status);
+	dk_store__bind_text(st, 7, r->conclusion);
+	dk_store__bind_text(st, 8, r->head_sha);
+	dk_store__bind_text(st, 9, r->head_branch);
+	dk_store__bind_text(st, 10, r->html_url);
+	dk_store__bind_text(st, 11, r->labels);
+	dk_store__bind_time(st, 12, r->started_at);
+	dk_store__bind_time(st, 13, r->completed_at);
+	dk_store__bind_time(st, 14, r->created_at);
+	sqlite3_bind_int64(st, 15, r->fetched_at);
+	dk_store__bind_time(st, 16, r->run_number);
+	return step_done(store, st, "caching a Gitea run");
+}
+
+int
+dk_store_run_cache_replace(dk_store *store, const char *repo, const dk_cached_run *runs,
+			   size_t count)
+{
+	/* Runs that fell out of the recent list: their jobs go with them. */
+	return replace_rows(store, repo, runs, count, 0, put_run, "gitea_run_cache", "run_id", "",
+			    "gitea_job_cache");
+}
+
 /* --- jobs --- */
+
+static int
+put_job(dk_store *store, const char *repo, const void *rows, size_t i, int64_t run_id,
+	int64_t *id)
+{
+	const dk_cached_job *j = (const dk_cached_job *)rows + i;
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*id = j->job_id;
+	if ((rc = dk_store__prepare(store, &st, "INSERT OR REPLACE INTO gitea_job_cache (repo,"
+				    " job_id, run_id, name, status, conclusion, labels, runner_name,"
+				    " created_at_remote, started_at, completed_at, fetched_at)"
+				    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) < 0)
+		return rc;
+	dk_store__bind_text(st, 1, repo);
+	sqlite3_bind_int64(st, 2, j->job_id);
+	sqlite3_bind_int64(st, 3, run_id);
+	dk_store__bind_text(st, 4, j->name);
+	dk_store__bind_text(st, 5, j->status);
+	dk_store__bind_text(st, 6, j->conclusion);
+	dk_store__bind_text(st, 7, j->labels);
+	dk_store__bind_text(st, 8, j->runner_name);
+	dk_store__bind_time(st, 9, j->created_at);
+	dk_store__bind_time(st, 10, j->started_at);
+	dk_store__bind_time(st, 11, j->completed_at);
+	sqlite3_bind_int64(st, 12, j->fetched_at);
+	return step_done(store, st, "caching a Gitea job");
+}
 
 int
 dk_store_job_cache_replace(dk_store *store, const char *repo, int64_t run_id,
 			   const dk_cached_job *jobs, size_t count)
 {
-	json_t *ids = json_array();
-	int rc;
-
-	if (!ids)
-		return dk_error_set(DK_ENOMEM, "out of memory");
-	if ((rc = dk_store_begin(store)) < 0)
-		goto done;
-	for (size_t i = 0; i < count && rc == 0; i++) {
-		const dk_cached_job *j = &jobs[i];
-		sqlite3_stmt *st = NULL;
-
-		json_array_append_new(ids, json_integer(j->job_id));
-		if ((rc = dk_store__prepare(store, &st, "INSERT OR REPLACE INTO gitea_job_cache (repo,"
-					    " job_id, run_id, name, status, conclusion, labels, runner_name,"
-					    " created_at_remote, started_at, completed_at, fetched_at)"
-					    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) < 0)
-			break;
-		dk_store__bind_text(st, 1, repo);
-		sqlite3_bind_int64(st, 2, j->job_id);
-		sqlite3_bind_int64(st, 3, run_id);
-		dk_store__bind_text(st, 4, j->name);
-		dk_store__bind_text(st, 5, j->status);
-		dk_store__bind_text(st, 6, j->conclusion);
-		dk_store__bind_text(st, 7, j->labels);
-		dk_store__bind_text(st, 8, j->runner_name);
-		dk_store__bind_time(st, 9, j->created_at);
-		dk_store__bind_time(st, 10, j->started_at);
-		dk_store__bind_time(st, 11, j->completed_at);
-		sqlite3_bind_int64(st, 12, j->fetched_at);
-		rc = step_done(store, st, "caching a Gitea job");
-	}
-	if (rc == 0)
-		rc = drop_others(store, "gitea_job_cache", "job_id", repo, "AND run_id = ?3", run_id,
-				 ids);
-	if (rc == 0)
-		rc = dk_store_commit(store);
-	else
-		dk_store_rollback(store);
-done:
-	json_decref(ids);
-	return rc;
+	return replace_rows(store, repo, jobs, count, run_id, put_job, "gitea_job_cache", "job_id",
+			    "AND run_id = ?3", NULL);
 }
 
 /* --- runners --- */
+
+static int
+put_runner(dk_store *store, const char *repo, const void *rows, size_t i, int64_t now,
+	   int64_t *id)
+{
+	const dk_gitea_runner *r = (const dk_gitea_runner *)rows + i;
+	sqlite3_stmt *st = NULL;
+	size_t len = 1;
+	char *labels;
+	int rc;
+
+	*id = r->id;
+	for (size_t k = 0; k < r->nlabels; k++)
+		len += strlen(r->labels[k]) + 1;
+	if (!(labels = calloc(1, len)))
+		return dk_error_set(DK_ENOMEM, "out of memory");
+	for (size_t k = 0; k < r->nlabels; k++) {
+		if (k)
+			strcat(labels, ",");
+		strcat(labels, r->labels[k]);
+	}
+	if ((rc = dk_store__prepare(store, &st, "INSERT OR REPLACE INTO gitea_runner_cache"
+				    " (repo, runner_id, name, labels, online, busy, fetched_at)"
+				    " VALUES (?, ?, ?, ?, ?, ?, ?)")) == 0) {
+		dk_store__bind_text(st, 1, repo);
+		sqlite3_bind_int64(st, 2, r->id);
+		dk_store__bind_text(st, 3, r->name ? r->name : "");
+		dk_store__bind_text(st, 4, labels);
+		sqlite3_bind_int(st, 5, r->status && strcmp(r->status, "online") == 0);
+		sqlite3_bind_int(st, 6, r->busy);
+		sqlite3_bind_int64(st, 7, now);
+		rc = step_done(store, st, "caching a Gitea runner");
+	}
+	free(labels);
+	return rc;
+}
 
 int
 dk_store_runner_cache_replace(dk_store *store, const char *repo, const dk_gitea_runner *runners,
 			      size_t count, int64_t now)
 {
-	json_t *ids = json_array();
-	int rc;
-
-	if (!ids)
-		return dk_error_set(DK_ENOMEM, "out of memory");
-	if ((rc = dk_store_begin(store)) < 0)
-		goto done;
-	for (size_t i = 0; i < count && rc == 0; i++) {
-		const dk_gitea_runner *r = &runners[i];
-		sqlite3_stmt *st = NULL;
-		size_t len = 1;
-		char *labels;
-
-		for (size_t k = 0; k < r->nlabels; k++)
-			len += strlen(r->labels[k]) + 1;
-		if (!(labels = calloc(1, len))) {
-			rc = dk_error_set(DK_ENOMEM, "out of memory");
-			break;
-		}
-		for (size_t k = 0; k < r->nlabels; k++) {
-			if (k)
-				strcat(labels, ",");
-			strcat(labels, r->labels[k]);
-		}
-		json_array_append_new(ids, json_integer(r->id));
-		if ((rc = dk_store__prepare(store, &st, "INSERT OR REPLACE INTO gitea_runner_cache"
-					    " (repo, runner_id, name, labels, online, busy, fetched_at)"
-					    " VALUES (?, ?, ?, ?, ?, ?, ?)")) == 0) {
-			dk_store__bind_text(st, 1, repo);
-			sqlite3_bind_int64(st, 2, r->id);
-			dk_store__bind_text(st, 3, r->name ? r->name : "");
-			dk_store__bind_text(st, 4, labels);
-			sqlite3_bind_int(st, 5, r->status && strcmp(r->status, "online") == 0);
-			sqlite3_bind_int(st, 6, r->busy);
-			sqlite3_bind_int64(st, 7, now);
-			rc = step_done(store, st, "caching a Gitea runner");
-		}
-		free(labels);
-	}
-	if (rc == 0)
-		rc = drop_others(store, "gitea_runner_cache", "runner_id", repo, "", 0, ids);
-	if (rc == 0)
-		rc = dk_store_commit(store);
-	else
-		dk_store_rollback(store);
-done:
-	json_decref(ids);
-	return rc;
+	return replace_rows(store, repo, runners, count, now, put_runner, "gitea_runner_cache",
+			    "runner_id", "", NULL);
 }
