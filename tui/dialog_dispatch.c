@@ -333,17 +333,7 @@ dispatch_dialog_key(struct console *c, int key)
 	fl = &f->f[f->focus];
 	if (f->focus == 0)
 		f->ref_edited = true;
-	if (key == KEY_BACKSPACE) {
-		while (fl->len > 0 && ((unsigned char)fl->value[fl->len - 1] & 0xC0) == 0x80)
-			fl->len--;
-		if (fl->len > 0)
-			fl->len--;
-	} else if (key == 21) {         /* C-u */
-		fl->len = 0;
-	} else if (key >= ' ' && key < 256 && key != 127 && fl->len + 1 < sizeof(fl->value)) {
-		fl->value[fl->len++] = (char)key;
-	}
-	fl->value[fl->len] = '\0';
+	dialog_edit(fl->value, &fl->len, sizeof(fl->value), key);
 	return R_REDRAW;
 }
 

@@ -312,17 +312,25 @@ ops_dialog_key(struct console *c, int key)
 			return confirm(c);
 		return R_REDRAW;
 	}
-	if (key == KEY_BACKSPACE) {
-		while (d->len > 0 && ((unsigned char)d->reason[d->len - 1] & 0xC0) == 0x80)
-			d->len--;
-		if (d->len > 0)
-			d->len--;
-	} else if (key == 21) {         /* C-u */
-		d->len = 0;
-	} else if (key >= ' ' && key < 256 && key != 127 && d->len + 1 < sizeof(d->reason)) {
-		d->reason[d->len++] = (char)key;
-	}
+	dialog_edit(d->reason, &d->len, sizeof(d->reason), key);
 	return R_REDRAW;
+}
+
+void
+dialog_edit(char *buf, size_t *len, size_t cap, int key)
+{
+	if (key == KEY_BACKSPACE) {
+		/* A whole UTF-8 character: its continuation bytes, then its first. */
+		while (*len > 0 && ((unsigned char)buf[*len - 1] & 0xC0) == 0x80)
+			(*len)--;
+		if (*len > 0)
+			(*len)--;
+	} else if (key == 21) {         /* C-u */
+		*len = 0;
+	} else if (key >= ' ' && key < 256 && key != 127 && *len + 1 < cap) {
+		buf[(*len)++] = (char)key;
+	}
+	buf[*len] = '\0';
 }
 
 void

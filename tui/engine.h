@@ -102,6 +102,9 @@ void dialog_close(struct console *c);
 int ops_dialog_key(struct console *c, int key);
 void ops_dialog_paint(struct console *c);
 void ops_dialog_wipe(struct dialog *d);
+/* One key in a dialog's text field of cap bytes: typing, Backspace (a whole UTF-8
+ * character), C-u; buf stays NUL-terminated. */
+void dialog_edit(char *buf, size_t *len, size_t cap, int key);
 /* A blank box with a title in its top line, drawn with text glyphs. */
 void dialog_frame(int y, int x, int w, int h, const char *title, int in);
 
