@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "diskops/commit.h"
@@ -29,6 +30,12 @@
  * open, which never happens with batches back to back).
  */
 #define WAL_LIMIT_DEFAULT 8000
+/*
+ * Two syncers: a batch committed while one sync is under way starts its own at once
+ * instead of waiting a whole sync for the next. Overlapping syncs are safe: each
+ * returns only once everything written before it started is on disk.
+ */
+#define SYNCERS 2
 
 struct queue {
 	struct item *head, *tail;
@@ -46,8 +53,9 @@ struct item {
 struct dk_batcher {
 	dk_store *store;                /* the writer's connection */
 	dk_store *ckpt_store;           /* the checkpointer's */
-	int wal_fd;                     /* the syncer's, opened at its first sync */
-	pthread_t writer, syncer, checkpointer;
+	int wal_fd;                     /* the syncers', opened at the first sync */
+	pthread_t writer, syncer[SYNCERS], checkpointer;
+	int syncers;                    /* started */
 	pthread_mutex_t lock;
 	pthread_cond_t work, committed_cond, ckpt_cond;
 	struct queue urgent, background;
@@ -243,7 +251,7 @@ writer_main(void *arg)
 		run_batch(b, batch, urgent);
 	pthread_mutex_lock(&b->lock);
 	b->writer_done = true;
-	pthread_cond_signal(&b->committed_cond);
+	pthread_cond_broadcast(&b->committed_cond);
 	pthread_mutex_unlock(&b->lock);
 	return NULL;
 }
@@ -251,9 +259,16 @@ writer_main(void *arg)
 static int
 sync_wal(dk_batcher *b)
 {
-	if (b->wal_fd < 0 && dk_store_wal_open(b->store, &b->wal_fd) < 0)
-		return -1;
-	if (fdatasync(b->wal_fd) < 0)
+	int fd, rc = 0;
+
+	pthread_mutex_lock(&b->lock);
+	if (b->wal_fd < 0)
+		rc = dk_store_wal_open(b->store, &b->wal_fd);
+	fd = b->wal_fd;
+	pthread_mutex_unlock(&b->lock);
+	if (rc < 0)
+		return rc;
+	if (fdatasync(fd) < 0)
 		return dk_error_set(DK_EIO, "syncing the database's WAL: %s", strerror(errno));
 	return 0;
 }
@@ -314,6 +329,11 @@ checkpointer_main(void *arg)
 	int frames, copied;
 
 	pthread_setname_np(pthread_self(), "dk-checkpoint");
+	/* Copying frames is never what a request waits on: it gets the CPU when nothing
+	 * else wants it, and the writer's own catch-up at the limit still bounds the WAL. */
+	if (setpriority(PRIO_PROCESS, (id_t)gettid(), 19) < 0)
+		dk_log_debug("msg=\"checkpoint thread keeps its priority\" error=\"%s\"",
+			     strerror(errno));
 	pthread_mutex_lock(&b->lock);
 	for (;;) {
 		while (!b->ckpt_wanted && !b->ckpt_stop)
@@ -382,22 +402,25 @@ dk_batcher_start(dk_batcher **out, const char *db_path, void (*after_commit)(voi
 		rc = dk_error_set(DK_ERROR, "cannot start the checkpoint thread");
 		goto fail;
 	}
-	if (pthread_create(&b->syncer, NULL, syncer_main, b) != 0) {
-		rc = dk_error_set(DK_ERROR, "cannot start the sync thread");
-		goto stop_checkpointer;
+	for (; b->syncers < SYNCERS; b->syncers++) {
+		if (pthread_create(&b->syncer[b->syncers], NULL, syncer_main, b) != 0) {
+			rc = dk_error_set(DK_ERROR, "cannot start the sync thread");
+			goto stop_syncers;
+		}
 	}
 	if (pthread_create(&b->writer, NULL, writer_main, b) != 0) {
 		rc = dk_error_set(DK_ERROR, "cannot start the commit thread");
-		pthread_mutex_lock(&b->lock);
-		b->writer_done = true;
-		pthread_cond_signal(&b->committed_cond);
-		pthread_mutex_unlock(&b->lock);
-		pthread_join(b->syncer, NULL);
-		goto stop_checkpointer;
+		goto stop_syncers;
 	}
 	*out = b;
 	return 0;
-stop_checkpointer:
+stop_syncers:
+	pthread_mutex_lock(&b->lock);
+	b->writer_done = true;
+	pthread_cond_broadcast(&b->committed_cond);
+	pthread_mutex_unlock(&b->lock);
+	for (int i = 0; i < b->syncers; i++)
+		pthread_join(b->syncer[i], NULL);
 	pthread_mutex_lock(&b->lock);
 	b->ckpt_stop = true;
 	pthread_cond_signal(&b->ckpt_cond);
@@ -478,9 +501,10 @@ dk_batcher_stop(dk_batcher *b)
 	b->stopping = true;
 	pthread_cond_signal(&b->work);
 	pthread_mutex_unlock(&b->lock);
-	/* The writer drains the queues, then the syncer answers what it committed. */
+	/* The writer drains the queues, then the syncers answer what it committed. */
 	pthread_join(b->writer, NULL);
-	pthread_join(b->syncer, NULL);
+	for (int i = 0; i < b->syncers; i++)
+		pthread_join(b->syncer[i], NULL);
 	pthread_mutex_lock(&b->lock);
 	b->ckpt_stop = true;
 	pthread_cond_signal(&b->ckpt_cond);

@@ -148,9 +148,10 @@ run(dk_store *store, const char *sql)
 		return rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		;
-	rc = rc == SQLITE_DONE ? 0 : dk_store__fail(store, rc, strncmp(sql, "BEGIN", 5) == 0 ?
-						    "starting a write" : strncmp(sql, "COMMIT", 6) == 0 ?
-						    "committing" : "running a statement");
+	rc = rc == SQLITE_DONE ? 0 : dk_store__fail(store, rc,
+		strcmp(sql, "BEGIN") == 0 ? "starting a read" :
+		strncmp(sql, "BEGIN", 5) == 0 ? "starting a write" :
+		strncmp(sql, "COMMIT", 6) == 0 ? "committing" : "running a statement");
 	dk_store__finish(store, st);
 	return rc;
 }
@@ -232,6 +233,8 @@ dk_store_begin(dk_store *store)
 {
 	int rc;
 
+	if (store->reading)
+		return dk_error_set(DK_ESTATE, "a write cannot start inside a read snapshot");
 	if (store->tx_depth == 0)
 		rc = run(store, "BEGIN IMMEDIATE");
 	else
@@ -277,6 +280,29 @@ dk_store_rollback(dk_store *store)
 		run(store, "RELEASE nested");
 	}
 	store->tx_depth--;
+}
+
+int
+dk_store_read_begin(dk_store *store)
+{
+	int rc;
+
+	if (store->tx_depth > 0 || store->reading)
+		return 0;
+	if ((rc = run(store, "BEGIN")) == 0)
+		store->reading = true;
+	return rc;
+}
+
+void
+dk_store_read_end(dk_store *store)
+{
+	if (!store->reading)
+		return;
+	store->reading = false;
+	/* Ending a read can fail only when SQLite has ended it already. */
+	if (!sqlite3_get_autocommit(store->db) && run(store, "COMMIT") < 0)
+		run(store, "ROLLBACK");
 }
 
 int
