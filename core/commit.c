@@ -53,7 +53,7 @@ struct item {
 struct dk_batcher {
 	dk_store *store;                /* the writer's connection */
 	dk_store *ckpt_store;           /* the checkpointer's */
-	int wal_fd;                     /* the syncers', opened at the first sync */
+	int wal_fd;                     /* the syncers' */
 	pthread_t writer, syncer[SYNCERS], checkpointer;
 	int syncers;                    /* started */
 	pthread_mutex_t lock;
@@ -259,16 +259,7 @@ writer_main(void *arg)
 static int
 sync_wal(dk_batcher *b)
 {
-	int fd, rc = 0;
-
-	pthread_mutex_lock(&b->lock);
-	if (b->wal_fd < 0)
-		rc = dk_store_wal_open(b->store, &b->wal_fd);
-	fd = b->wal_fd;
-	pthread_mutex_unlock(&b->lock);
-	if (rc < 0)
-		return rc;
-	if (fdatasync(fd) < 0)
+	if (fdatasync(b->wal_fd) < 0)
 		return dk_error_set(DK_EIO, "syncing the database's WAL: %s", strerror(errno));
 	return 0;
 }
@@ -391,11 +382,14 @@ dk_batcher_start(dk_batcher **out, const char *db_path, void (*after_commit)(voi
 	pthread_condattr_destroy(&mono);
 	pthread_cond_init(&b->ckpt_cond, NULL);
 	opts.no_create = true;
+	/* Each connection is its thread's alone; the syncers get their descriptor here. */
+	opts.one_thread = true;
 	if ((rc = dk_store_open(&b->ckpt_store, db_path, &opts)) < 0)
 		goto fail;
 	opts.combine_wal_writes = true;
 	if ((rc = dk_store_open(&b->store, db_path, &opts)) < 0 ||
-	    (rc = dk_store_defer_durability(b->store)) < 0)
+	    (rc = dk_store_defer_durability(b->store)) < 0 ||
+	    (rc = dk_store_wal_open(b->store, &b->wal_fd)) < 0)
 		goto fail;
 	dk_store_on_commit(b->store, on_commit, b);
 	if (pthread_create(&b->checkpointer, NULL, checkpointer_main, b) != 0) {

@@ -34,6 +34,7 @@ http_store(dk_serve *srv)
 		return store;
 	opts.no_create = true;
 	opts.busy_timeout_ms = srv->cfg->busy_timeout_ms;
+	opts.one_thread = true;         /* this thread's own */
 	if (dk_store_open(&store, srv->db_path, &opts) < 0)
 		return NULL;
 	if (!(slot = calloc(1, sizeof(*slot)))) {

@@ -441,7 +441,8 @@ dk_store_open(dk_store **out, const char *path, const dk_store_options *opts)
 		free(store);
 		return dk_error_set(DK_ENOMEM, "out of memory");
 	}
-	rc = sqlite3_open_v2(path, &store->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX,
+	rc = sqlite3_open_v2(path, &store->db, SQLITE_OPEN_READWRITE |
+			     (opts->one_thread ? SQLITE_OPEN_NOMUTEX : SQLITE_OPEN_FULLMUTEX),
 			     opts->combine_wal_writes ? dk_store__walbuf_vfs() : NULL);
 	if (rc != SQLITE_OK) {
 		rc = dk_store__fail(store, rc, "opening the database");

@@ -20,10 +20,13 @@ typedef struct {
 	int busy_timeout_ms;    /* 0: the default, 5000 */
 	bool no_create;         /* refuse a missing file instead of creating it */
 	bool combine_wal_writes; /* the group commit's writer: one write per commit */
+	/* Only ever used by one thread at a time: SQLite skips its per-call locking.
+	 * For serve's per-thread connections, on every request's path. */
+	bool one_thread;
 } dk_store_options;
 
 #define DK_STORE_OPTIONS_VERSION 1
-#define DK_STORE_OPTIONS_INIT { DK_STORE_OPTIONS_VERSION, 0, false, false }
+#define DK_STORE_OPTIONS_INIT { DK_STORE_OPTIONS_VERSION, 0, false, false, false }
 
 /*
  * Opens (creating with mode 0600) and migrates the database at path. A corrupt file, a
