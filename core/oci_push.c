@@ -14,7 +14,11 @@
 #include <openssl/evp.h>
 
 #include "diskops/error.h"
+#include "diskops/log.h"
 #include "oci_internal.h"
+
+/* Sessions lost in one upload before it is given up. */
+#define MAX_RESTARTS 3
 
 typedef struct upload {
 	dk_oci_client *c;
@@ -195,7 +199,7 @@ push(dk_oci_client *c, const char *repo, const char *digest, const void *mem, in
 	upload u;
 	oci_body body = { 0 };
 	uint64_t off;
-	int rc;
+	int rc, restarts = 0;
 
 	rc = oci_blob_head(c, repo, digest, "pull,push", NULL);
 	if (rc == 0)
@@ -212,13 +216,41 @@ push(dk_oci_client *c, const char *repo, const char *digest, const void *mem, in
 		rc = upload_close(&u, &body);
 		goto done;
 	}
-	for (off = 0; off < size; off += c->chunk_size) {
+	for (off = 0; off < size;) {
 		uint64_t n = size - off < c->chunk_size ? size - off : c->chunk_size;
 
-		if ((rc = upload_patch(&u, fd, off, n)) < 0)
+		rc = upload_patch(&u, fd, off, n);
+		/*
+		 * The session is gone (404) or out of step (416). That is what a retried PATCH
+		 * meets when the first attempt reached the registry but its answer was lost:
+		 * registry 2.8 then drops the session, so the one way on is a new session
+		 * from the first byte (reading back what it holds is refused too).
+		 */
+		if (rc < 0 && (u.resp.status == 404 || u.resp.status == 416) &&
+		    restarts < MAX_RESTARTS) {
+			dk_log_info("msg=\"upload session lost, starting the blob over\" blob=%s "
+				    "at=%llu status=%ld", u.what, (unsigned long long)off, u.resp.status);
+			restarts++;
+			free(u.location);
+			u.location = NULL;
+			if ((rc = upload_open(&u, NULL)) < 0)
+				goto done;
+			off = 0;
+			continue;
+		}
+		if (rc < 0)
 			goto done;
+		off += n;
 	}
 	rc = upload_close(&u, NULL);
+	/* A lost answer to the final PUT: its retry finds no session, but the blob may
+	 * well be stored. */
+	if (rc < 0 && u.resp.status == 404 && oci_blob_head(c, repo, digest, "pull,push", NULL) == 0) {
+		dk_log_info("msg=\"upload answer lost, blob stored\" blob=%s", u.what);
+		free(u.location);
+		u.location = NULL;
+		rc = 0;
+	}
 done:
 	if (rc < 0 && u.location && u.resp.status != 201) {
 		int code = rc;

@@ -727,6 +727,42 @@ dropped_connection_resumes_with_range(void **state)
 	tr_proxy_stop(p);
 }
 
+/* A PATCH the registry stored but whose answer never came: the retry meets a dropped
+ * session (registry 2.8 refuses an upload out of step with its state), so the blob
+ * starts over in a new session instead of failing the push. */
+static void
+lost_patch_answer_starts_the_blob_over(void **state)
+{
+	tr_proxy *p = tr_proxy_start(F->reg->url);
+	dk_oci_client *c = client_for(tr_proxy_host(p), 1u << 20);
+	dk_oci_descriptor *d;
+	char *path = make_file("lost-answer", (3u << 20) + 5, 7);
+	size_t got = 0;
+
+	(void)state;
+	/* The first PATCH (the first MiB) reaches the registry; its answer is lost. */
+	tr_proxy_fault(p, "PATCH", "/v2/acct/lost/blobs/uploads/", TR_FAULT_LOSE_ANSWER, 0, NULL, 0, 1);
+	if (dk_oci_blob_push_file(&d, c, "acct/lost", path) != 0)
+		fail_msg("%s", dk_error_last()->message);
+	/* The lost PATCH, its refused retry, then all four chunks in a second session. */
+	assert_int_equal(tr_proxy_count(p, "PATCH /v2/acct/lost/blobs/uploads/"), 6);
+	assert_int_equal(tr_proxy_count(p, "POST /v2/acct/lost/blobs/uploads/"), 2);
+	dk_oci_descriptor_free(d);
+	/* The final PUT stored the blob but its answer was lost: the retry's 404 is not
+	 * taken for a failure while the blob is there. */
+	tr_proxy_fault(p, "PUT", "/v2/acct/lost2/blobs/uploads/", TR_FAULT_LOSE_ANSWER, 0, NULL, 0, 1);
+	if (dk_oci_blob_push_file(&d, c, "acct/lost2", path) != 0)
+		fail_msg("%s", dk_error_last()->message);
+	assert_int_equal(tr_proxy_count(p, "PUT /v2/acct/lost2/blobs/uploads/"), 2);
+	assert_int_equal(tr_proxy_count(p, "POST /v2/acct/lost2/blobs/uploads/"), 1);
+	assert_int_equal(dk_oci_blob_get(c, "acct/lost", d->digest, d->size, count_sink, &got), 0);
+	assert_int_equal(got, (3u << 20) + 5);
+	dk_oci_descriptor_free(d);
+	free(path);
+	dk_oci_client_free(c);
+	tr_proxy_stop(p);
+}
+
 /* Pushed with plain curl exactly as toolchain.md §3 does; read back by the client, and the reverse. */
 static void
 interop_with_curl(void **state)
@@ -811,6 +847,7 @@ main(void)
 		cmocka_unit_test(large_blob_streams_in_bounded_memory),
 		cmocka_unit_test(chunked_upload_and_head_skip),
 		cmocka_unit_test(dropped_connection_resumes_with_range),
+		cmocka_unit_test(lost_patch_answer_starts_the_blob_over),
 		cmocka_unit_test(interop_with_curl),
 	};
 

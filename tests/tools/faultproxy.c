@@ -1,6 +1,7 @@
 /*
  * Fault proxy: forwards to a real registry and injects the faults it cannot be made to
- * produce on demand: a 500, a 429 with Retry-After, a connection dropped mid-body.
+ * produce on demand: a 500, a 429 with Retry-After, a connection dropped mid-body, an
+ * answer lost after the registry acted.
  * Responses are buffered (test-sized blobs only); Location is rewritten to the proxy.
  */
 #include <arpa/inet.h>
@@ -312,6 +313,12 @@ proxy_handler(void *cls, struct MHD_Connection *conn, const char *url, const cha
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &u.status);
 	curl_easy_cleanup(h);
 	curl_slist_free_all(fh.list);
+	/* The registry did it; the client never hears so. */
+	if (hit && f.kind == TR_FAULT_LOSE_ANSWER) {
+		MHD_destroy_response(u.r);
+		free(u.body);
+		return MHD_NO;
+	}
 
 	if (head) {
 		const char *len = MHD_get_response_header(u.r, "X-Upstream-Length");

@@ -64,7 +64,8 @@ typedef struct tr_proxy tr_proxy;
 
 typedef enum {
 	TR_FAULT_STATUS,        /* answer `status` (with Retry-After when set), do not forward */
-	TR_FAULT_CUT            /* forward, then drop the connection after `cut_after` body bytes */
+	TR_FAULT_CUT,           /* forward, then drop the connection after `cut_after` body bytes */
+	TR_FAULT_LOSE_ANSWER    /* forward, then drop the connection before the answer */
 } tr_fault_kind;
 
 tr_proxy *tr_proxy_start(const char *upstream_url);
