@@ -192,8 +192,7 @@ confirm(struct console *c)
 	dk_promote_plan done = { 0 };
 	int rc;
 
-	d->reason[d->len] = '\0';
-	rc = console_model_rollback(c->store, c->account_id, d->action, &d->plan, d->reason, tui_actor(),
+	rc = console_model_rollback(c->store, c->account_id, d->action, &d->plan, d->reason.text, tui_actor(),
 				    &done);
 	if (rc == 0)
 		console_message(c, ST_GOOD, "%s now boots %.12s (publication %.8s)",
@@ -234,14 +233,20 @@ dialog_key(struct console *c, int key)
 		return cancel(c);
 	case '\t':
 	case KEY_DOWN:
-	case KEY_RIGHT:
 		d->focus = (d->focus + 1) % DF__COUNT;
 		return R_REDRAW;
 	case KEY_BTAB:
 	case KEY_UP:
-	case KEY_LEFT:
 		d->focus = (d->focus + DF__COUNT - 1) % DF__COUNT;
 		return R_REDRAW;
+	case KEY_LEFT:
+	case KEY_RIGHT:
+		/* Between the buttons; in the reason they move the cursor. */
+		if (d->focus != DF_REASON) {
+			d->focus = d->focus == DF_CANCEL ? DF_CONFIRM : DF_CANCEL;
+			return R_REDRAW;
+		}
+		break;
 	case '\n':
 		if (d->focus == DF_CONFIRM)
 			return confirm(c);
@@ -256,7 +261,7 @@ dialog_key(struct console *c, int key)
 			return confirm(c);
 		return R_REDRAW;
 	}
-	dialog_edit(d->reason, &d->len, sizeof(d->reason), key);
+	text_input_key(&d->reason, key);
 	return R_REDRAW;
 }
 
@@ -365,21 +370,8 @@ dialog_paint(struct console *c)
 	y += k;
 
 	draw_text(y + 9, x + 2, 16, "reason", term_attr(ST_NORMAL));
-	snprintf(buf, sizeof(buf), "%.*s", (int)d->len, d->reason);
-	attrset(term_attr(d->focus == DF_REASON ? ST_SELECTED : ST_HEADER));
-	mvhline(y + 9, x + 18, ' ', in - 16);
-	/* Long reasons scroll: the end, where typing goes, stays in sight. */
-	{
-		const char *tail = buf;
-
-		while (text_width(tail) > in - 17 && *tail)
-			do
-				tail++;
-			while (((unsigned char)*tail & 0xC0) == 0x80);
-		draw_text(y + 9, x + 18, in - 17, tail,
-			  term_attr(d->focus == DF_REASON ? ST_SELECTED : ST_HEADER));
-		cur_x = text_width(tail);
-	}
+	cur_x = text_input_draw(&d->reason, y + 9, x + 18, in - 16,
+				term_attr(d->focus == DF_REASON ? ST_SELECTED : ST_HEADER));
 
 	bx = x + w - 30;
 	draw_text(y + 11, bx, 10, "[ Cancel ]",

@@ -23,8 +23,7 @@
 struct field {
 	char label[64];
 	char desc[200];
-	char value[200];
-	size_t len;
+	struct text_input value;
 	bool required;
 };
 
@@ -112,8 +111,7 @@ load_done(struct console *c, void *arg)
 	button = f->focus - f->nfields;
 	f->loading = false;
 	if (l->ref && !f->ref_edited) {
-		snprintf(f->f[0].value, sizeof(f->f[0].value), "%s", l->ref);
-		f->f[0].len = strlen(f->f[0].value);
+		text_input_set(&f->f[0].value, l->ref);
 	}
 	if (l->rc < 0) {
 		f->warn = true;
@@ -131,9 +129,7 @@ load_done(struct console *c, void *arg)
 			snprintf(fl->label, sizeof(fl->label), "%s", in->name);
 			snprintf(fl->desc, sizeof(fl->desc), "%s%s", in->required ? "required. " : "",
 				 in->description ? in->description : "");
-			snprintf(fl->value, sizeof(fl->value), "%s",
-				 in->default_value ? in->default_value : "");
-			fl->len = strlen(fl->value);
+			text_input_set(&fl->value, in->default_value);
 			fl->required = in->required;
 		}
 		if (l->inputs->count > FORM_INPUTS)
@@ -176,8 +172,7 @@ console_dispatch_dialog(struct console *c, const char *platform, const char *rep
 	snprintf(f->repo, sizeof(f->repo), "%s", repo);
 	snprintf(f->workflow, sizeof(f->workflow), "%s", wf);
 	snprintf(f->f[0].label, sizeof(f->f[0].label), "ref");
-	snprintf(f->f[0].value, sizeof(f->f[0].value), "refs/heads/main");
-	f->f[0].len = strlen(f->f[0].value);
+	text_input_set(&f->f[0].value, "refs/heads/main");
 	f->f[0].required = true;
 	f->nfields = 1;
 	f->focus = f->nfields;
@@ -243,8 +238,7 @@ confirm(struct console *c)
 		return R_REDRAW;
 	}
 	for (int i = 0; i < f->nfields; i++) {
-		f->f[i].value[f->f[i].len] = '\0';
-		if (f->f[i].required && !f->f[i].len) {
+		if (f->f[i].required && !f->f[i].value.len) {
 			snprintf(f->note, sizeof(f->note), "%s is required", f->f[i].label);
 			f->warn = true;
 			f->focus = i;
@@ -259,10 +253,10 @@ confirm(struct console *c)
 	}
 	snprintf(s->repo, sizeof(s->repo), "%s", f->repo);
 	snprintf(s->workflow, sizeof(s->workflow), "%s", f->workflow);
-	snprintf(s->ref, sizeof(s->ref), "%s", f->f[0].value);
+	snprintf(s->ref, sizeof(s->ref), "%s", f->f[0].value.text);
 	/* What the operator sees is what is sent, defaults included. */
 	for (int i = 1; i < f->nfields; i++) {
-		if (asprintf(&s->inputs[i - 1], "%s=%s", f->f[i].label, f->f[i].value) < 0) {
+		if (asprintf(&s->inputs[i - 1], "%s=%s", f->f[i].label, f->f[i].value.text) < 0) {
 			s->inputs[i - 1] = NULL;
 			s->rc = dk_error_set(DK_ENOMEM, "out of memory");
 			snprintf(s->error, sizeof(s->error), "out of memory");
@@ -312,10 +306,12 @@ dispatch_dialog_key(struct console *c, int key)
 		return R_REDRAW;
 	case KEY_LEFT:
 	case KEY_RIGHT:
-		/* Between the buttons only: in a field the arrows would be a cursor. */
-		if (on_cancel(f) || on_confirm(f))
+		/* Between the buttons; in a field they move the cursor. */
+		if (on_cancel(f) || on_confirm(f)) {
 			f->focus = on_cancel(f) ? f->nfields + 1 : f->nfields;
-		return R_REDRAW;
+			return R_REDRAW;
+		}
+		break;
 	case '\n':
 		if (on_confirm(f))
 			return confirm(c);
@@ -331,9 +327,8 @@ dispatch_dialog_key(struct console *c, int key)
 		return R_REDRAW;
 	}
 	fl = &f->f[f->focus];
-	if (f->focus == 0)
+	if (text_input_key(&fl->value, key) && f->focus == 0)
 		f->ref_edited = true;
-	dialog_edit(fl->value, &fl->len, sizeof(fl->value), key);
 	return R_REDRAW;
 }
 
@@ -401,25 +396,17 @@ dispatch_dialog_paint(struct console *c)
 	for (int i = 0; i < nslots; i++, r++) {
 		const struct field *fl = &f->f[slots[i].field];
 		bool focused = f->focus == slots[i].field;
-		int attr = term_attr(focused ? ST_SELECTED : ST_HEADER);
-		const char *tail = fl->value;
+		int attr = term_attr(focused ? ST_SELECTED : ST_HEADER), cx;
 
 		if (slots[i].desc) {
 			draw_text(r, x + 2 + LABEL, in - LABEL, fl->desc, term_attr(ST_DIM));
 			continue;
 		}
 		draw_text(r, x + 2, LABEL - 1, fl->label, term_attr(ST_NORMAL));
-		attrset(attr);
-		mvhline(r, x + 2 + LABEL, ' ', in - LABEL);
-		/* Long values scroll: the end, where typing goes, stays in sight. */
-		while (text_width(tail) > in - LABEL - 1 && *tail)
-			do
-				tail++;
-			while (((unsigned char)*tail & 0xC0) == 0x80);
-		draw_text(r, x + 2 + LABEL, in - LABEL - 1, tail, attr);
+		cx = text_input_draw(&fl->value, r, x + 2 + LABEL, in - LABEL, attr);
 		if (focused) {
 			cur_y = r;
-			cur_x = x + 2 + LABEL + text_width(tail);
+			cur_x = x + 2 + LABEL + cx;
 		}
 	}
 	r++;

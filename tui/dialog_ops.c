@@ -204,7 +204,6 @@ confirm(struct console *c)
 	char *secret = NULL;
 	int rc;
 
-	d->reason[d->len] = '\0';
 	switch (d->kind) {
 	case DLG_APPROVE:
 		rc = console_model_approve(c->store, c->account_id, d->subject, tui_actor());
@@ -213,13 +212,13 @@ confirm(struct console *c)
 		return close_with(c, ST_GOOD, R_RELOAD | R_REDRAW, "approval %.8s approved and carried out",
 				  d->subject);
 	case DLG_REJECT:
-		if (d->len == 0) {
+		if (d->reason.len == 0) {
 			snprintf(d->note, sizeof(d->note), "A reason is required to reject: type it, then "
 				 "Tab to Reject.");
 			d->focus = DF_REASON;
 			return R_REDRAW;
 		}
-		rc = console_model_reject(c->store, c->account_id, d->subject, tui_actor(), d->reason);
+		rc = console_model_reject(c->store, c->account_id, d->subject, tui_actor(), d->reason.text);
 		if (rc < 0)
 			return refused(c, "reject");
 		return close_with(c, ST_GOOD, R_RELOAD | R_REDRAW, "approval %.8s rejected", d->subject);
@@ -281,14 +280,21 @@ ops_dialog_key(struct console *c, int key)
 		return cancel(c);
 	case '\t':
 	case KEY_DOWN:
-	case KEY_RIGHT:
 		move_focus(d, 1);
 		return R_REDRAW;
 	case KEY_BTAB:
 	case KEY_UP:
-	case KEY_LEFT:
 		move_focus(d, -1);
 		return R_REDRAW;
+	case KEY_LEFT:
+	case KEY_RIGHT:
+		/* Between the buttons; in the reason they move the cursor. */
+		if (d->focus != DF_REASON) {
+			if (d->kind != DLG_SECRET)
+				d->focus = d->focus == DF_CANCEL ? DF_CONFIRM : DF_CANCEL;
+			return R_REDRAW;
+		}
+		break;
 	case '\n':
 		if (d->focus == DF_CONFIRM)
 			return confirm(c);
@@ -312,25 +318,8 @@ ops_dialog_key(struct console *c, int key)
 			return confirm(c);
 		return R_REDRAW;
 	}
-	dialog_edit(d->reason, &d->len, sizeof(d->reason), key);
+	text_input_key(&d->reason, key);
 	return R_REDRAW;
-}
-
-void
-dialog_edit(char *buf, size_t *len, size_t cap, int key)
-{
-	if (key == KEY_BACKSPACE) {
-		/* A whole UTF-8 character: its continuation bytes, then its first. */
-		while (*len > 0 && ((unsigned char)buf[*len - 1] & 0xC0) == 0x80)
-			(*len)--;
-		if (*len > 0)
-			(*len)--;
-	} else if (key == 21) {         /* C-u */
-		*len = 0;
-	} else if (key >= ' ' && key < 256 && key != 127 && *len + 1 < cap) {
-		buf[(*len)++] = (char)key;
-	}
-	buf[*len] = '\0';
 }
 
 void
@@ -403,20 +392,9 @@ ops_dialog_paint(struct console *c)
 	r += paint_note(r, x + 2, in, d->note, term_attr(d->kind == DLG_SECRET ? ST_WARN : ST_DIM));
 	r++;
 	if (has_reason(d)) {
-		const char *tail;
-		int attr = term_attr(d->focus == DF_REASON ? ST_SELECTED : ST_HEADER);
-
 		draw_text(r, x + 2, 16, "reason", term_attr(ST_NORMAL));
-		snprintf(buf, sizeof(buf), "%.*s", (int)d->len, d->reason);
-		attrset(attr);
-		mvhline(r, x + 18, ' ', in - 16);
-		tail = buf;
-		while (text_width(tail) > in - 17 && *tail)
-			do
-				tail++;
-			while (((unsigned char)*tail & 0xC0) == 0x80);
-		draw_text(r, x + 18, in - 17, tail, attr);
-		cur_x = text_width(tail);
+		cur_x = text_input_draw(&d->reason, r, x + 18, in - 16,
+					term_attr(d->focus == DF_REASON ? ST_SELECTED : ST_HEADER));
 		r += 2;
 	}
 	bx = x + w - 4 - text_width(ok) - (d->kind == DLG_SECRET ? 0 : 13);

@@ -16,6 +16,20 @@ struct prompt {
 	size_t len;
 };
 
+/* A one-line text field (tui/text_input.c); cur is a byte offset on a character's start. */
+struct text_input {
+	char text[200];
+	size_t len, cur;
+};
+
+/* The value, cursor at its end. */
+void text_input_set(struct text_input *t, const char *s);
+/* An editing key (typing, arrows, Home/End, Backspace/Delete, C-a C-e C-b C-f C-d C-u C-k
+ * C-w): applied, true. Anything else (Tab, Enter, Esc…): false, for the dialog. */
+bool text_input_key(struct text_input *t, int key);
+/* Paints the field in w columns at y, x; returns the cursor's column from x. */
+int text_input_draw(const struct text_input *t, int y, int x, int w, int attr);
+
 /* The rollback dialog's fields, in focus order. */
 enum { DF_REASON, DF_CANCEL, DF_CONFIRM, DF__COUNT };
 
@@ -31,8 +45,7 @@ struct dialog {
 	enum dialog_kind kind;
 	dk_promote_action action;       /* rollback or promote: the same change, two policies */
 	int focus;              /* DF_*; Cancel when it opens */
-	char reason[200];
-	size_t len;
+	struct text_input reason;
 	dk_promote_plan plan;   /* what the operator is shown, and what the change pins */
 	/* the commits between the current default and the target; NULL: why says why not */
 	dk_gitops_commit_list *commits;
@@ -102,9 +115,6 @@ void dialog_close(struct console *c);
 int ops_dialog_key(struct console *c, int key);
 void ops_dialog_paint(struct console *c);
 void ops_dialog_wipe(struct dialog *d);
-/* One key in a dialog's text field of cap bytes: typing, Backspace (a whole UTF-8
- * character), C-u; buf stays NUL-terminated. */
-void dialog_edit(char *buf, size_t *len, size_t cap, int key);
 /* A blank box with a title in its top line, drawn with text glyphs. */
 void dialog_frame(int y, int x, int w, int h, const char *title, int in);
 

@@ -178,6 +178,29 @@ term_ansi_attr(int fg, int bg)
 	}
 	return (int)COLOR_PAIR(pair);
 }
+/*
+ * Home, End and Delete as the terminals people use send them, not only as TERM's entry
+ * says: under tmux or screen with TERM=xterm-256color, over SSH from rxvt, Home arrives
+ * as ESC [ 1 ~ and would otherwise be read as Esc (closing a dialog) and three keys.
+ */
+static void
+alternate_keys(void)
+{
+	static const struct {
+		const char *seq;
+		int key;
+	} alt[] = {
+		{ "\033[1~", KEY_HOME }, { "\033[7~", KEY_HOME }, { "\033[H", KEY_HOME },
+		{ "\033OH", KEY_HOME }, { "\033[4~", KEY_END }, { "\033[8~", KEY_END },
+		{ "\033[F", KEY_END }, { "\033OF", KEY_END }, { "\033[3~", KEY_DC },
+	};
+
+	for (size_t i = 0; i < sizeof(alt) / sizeof(alt[0]); i++) {
+		if (key_defined(alt[i].seq) == 0)
+			define_key(alt[i].seq, alt[i].key);
+	}
+}
+
 
 int
 term_init(const struct term_opts *o, int fd)
@@ -208,6 +231,7 @@ term_init(const struct term_opts *o, int fd)
 	noecho();
 	nonl();
 	keypad(stdscr, TRUE);
+	alternate_keys();
 	nodelay(stdscr, TRUE);
 	curs_set(0);
 	set_escdelay(getenv("ESCDELAY") ? atoi(getenv("ESCDELAY")) : 25);

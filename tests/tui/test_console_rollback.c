@@ -56,8 +56,27 @@ rollback_dialog_by_keyboard(void **state)
 	tm_wait(t, "[ Rollback ]");
 	/* Cancel has the focus; Tab Tab reaches the reason, then Tab Tab the Rollback button. */
 	tm_keys(t, "Tab", "Tab", NULL);
-	tm_type(t, "bad kernel in d94a");
+	/* The reason edits like a shell line: arrows, Home/End, Delete, C-w. */
+	tm_type(t, "kernel d94a");
+	tm_wait(t, "kernel d94a");
+	tm_keys(t, "Left", "Left", "Left", "Left", NULL);
+	tm_type(t, "in ");
+	tm_wait(t, "kernel in d94a");
+	tm_keys(t, "Home", NULL);
+	tm_type(t, "bad Z");
+	tm_keys(t, "Left", "DC", NULL);
 	tm_wait(t, "bad kernel in d94a");
+	tm_keys(t, "End", "Right", NULL);
+	tm_type(t, " typo");
+	tm_wait(t, "bad kernel in d94a typo");
+	tm_keys(t, "C-w", "BSpace", NULL);
+	tm_wait_gone(t, "typo");
+	/* Still in the reason: the arrows moved the cursor, not the focus. */
+	tm_type(t, "!");
+	tm_wait(t, "bad kernel in d94a!");
+	tm_keys(t, "BSpace", NULL);
+	tm_wait_gone(t, "d94a!");
+	ct_contains(t->last, "bad kernel in d94a");
 	tm_keys(t, "Tab", "Tab", "Enter", NULL);
 	tm_wait(t, "ubuntu-24.04-lts now boots 2b3c4d5e6f70");
 	ct_lacks(t->last, "[ Rollback ]");
