@@ -49,7 +49,7 @@ struct load {
 };
 
 struct send {
-	char repo[160], workflow[256], ref[200];
+	char repo[160], workflow[256], ref[256];
 	char **inputs;                  /* "key=value", NULL-terminated */
 	dk_gitea_dispatch_result *res;
 	int rc;

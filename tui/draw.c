@@ -299,11 +299,13 @@ paint_bottom(struct console *c)
 	move(LINES - 1, 0);
 	clrtoeol();
 	if (c->prompt.active) {
-		snprintf(line, sizeof(line), "%c%.*s", c->prompt.kind, (int)c->prompt.len,
-			 c->prompt.buf);
-		put(LINES - 1, 0, COLS - 1, line, false, A_NORMAL);
+		int x;
+
+		snprintf(line, sizeof(line), "%c", c->prompt.kind);
+		put(LINES - 1, 0, 1, line, false, A_NORMAL);
+		x = text_input_draw(&c->prompt.in, LINES - 1, 1, COLS - 2, A_NORMAL);
 		/* The cursor shows where typing goes. */
-		move(LINES - 1, text_width(line) < COLS - 1 ? text_width(line) : COLS - 1);
+		move(LINES - 1, 1 + x);
 		return;
 	}
 	if (c->message[0]) {

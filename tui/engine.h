@@ -9,16 +9,10 @@
 #define MIN_COLS 80
 #define MIN_ROWS 24
 
-struct prompt {
-	bool active;
-	char kind;              /* ':' command line, '/' search */
-	char buf[256];
-	size_t len;
-};
 
 /* A one-line text field (tui/text_input.c); cur is a byte offset on a character's start. */
 struct text_input {
-	char text[200];
+	char text[256];
 	size_t len, cur;
 };
 
@@ -29,6 +23,12 @@ void text_input_set(struct text_input *t, const char *s);
 bool text_input_key(struct text_input *t, int key);
 /* Paints the field in w columns at y, x; returns the cursor's column from x. */
 int text_input_draw(const struct text_input *t, int y, int x, int w, int attr);
+
+struct prompt {
+	bool active;
+	char kind;              /* ':' command line, '/' search */
+	struct text_input in;
+};
 
 /* The rollback dialog's fields, in focus order. */
 enum { DF_REASON, DF_CANCEL, DF_CONFIRM, DF__COUNT };

@@ -13,13 +13,6 @@ prompt_start(struct console *c, char kind)
 	c->prompt.kind = kind;
 }
 
-static void
-set_text(struct prompt *p, const char *text)
-{
-	snprintf(p->buf, sizeof(p->buf), "%s", text);
-	p->len = strlen(p->buf);
-}
-
 /* Candidates for the word being typed: command names, or the command's argument. */
 static size_t
 candidates(struct console *c, const char *cmd, const char *word, const char **out, size_t max)
@@ -57,15 +50,14 @@ complete(struct console *c)
 	const char *cands[64], *word;
 	char cmd[64] = "", line[256], list[256] = "";
 	size_t n, common, used = 0;
-	char *space = strchr(p->buf, ' ');
+	char *space = strchr(p->in.text, ' ');
 
-	p->buf[p->len] = '\0';
 	if (space) {
-		snprintf(cmd, sizeof(cmd), "%.*s", (int)(space - p->buf), p->buf);
+		snprintf(cmd, sizeof(cmd), "%.*s", (int)(space - p->in.text), p->in.text);
 		for (word = space; *word == ' '; word++)
 			;
 	} else {
-		word = p->buf;
+		word = p->in.text;
 	}
 	n = candidates(c, space ? cmd : NULL, word, cands, 64);
 	if (n == 0) {
@@ -84,7 +76,7 @@ complete(struct console *c)
 	snprintf(line, sizeof(line), "%s%s%.*s%s", space ? cmd : "", space ? " " : "",
 		 (int)common, cands[0],
 		 n == 1 && !space && (action_info[action_by_name(cands[0])].flags & AF_ARG) ? " " : "");
-	set_text(p, line);
+	text_input_set(&p->in, line);
 	if (n == 1) {
 		c->message[0] = '\0';
 		return;
@@ -124,7 +116,7 @@ int
 prompt_key(struct console *c, int key)
 {
 	struct prompt *p = &c->prompt;
-	char line[sizeof(p->buf)];
+	char line[sizeof(p->in.text)];
 
 	switch (key) {
 	case 27:
@@ -132,8 +124,7 @@ prompt_key(struct console *c, int key)
 		return R_REDRAW;
 	case '\n':
 		p->active = false;
-		p->buf[p->len] = '\0';
-		snprintf(line, sizeof(line), "%s", p->buf);
+		snprintf(line, sizeof(line), "%s", p->in.text);
 		if (p->kind == ':')
 			return run_command(c, line);
 		/* An empty search repeats the last one, as in less and vi. */
@@ -142,26 +133,19 @@ prompt_key(struct console *c, int key)
 		/* Through the view first: the log view searches its file, not rows. */
 		return console_dispatch(c, ACT_SEARCH_NEXT, NULL);
 	case KEY_BACKSPACE:
-		if (p->len == 0) {
+	case 127:
+	case 8:
+		/* Backspace on an empty line leaves it, as in vi and less. */
+		if (p->in.len == 0) {
 			p->active = false;
 			return R_REDRAW;
 		}
-		/* Drop a whole UTF-8 character: continuation bytes first. */
-		while (p->len > 0 && ((unsigned char)p->buf[p->len - 1] & 0xC0) == 0x80)
-			p->len--;
-		if (p->len > 0)
-			p->len--;
-		return R_REDRAW;
-	case 21:        /* C-u */
-		p->len = 0;
-		return R_REDRAW;
+		break;
 	case '\t':
 		if (p->kind == ':')
 			complete(c);
 		return R_REDRAW;
-	default:
-		if (key >= ' ' && key < 256 && key != 127 && p->len + 1 < sizeof(p->buf))
-			p->buf[p->len++] = (char)key;
-		return R_REDRAW;
 	}
+	text_input_key(&p->in, key);
+	return R_REDRAW;
 }
