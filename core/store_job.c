@@ -39,10 +39,13 @@ dk_store_job_enqueue(dk_store *store, int64_t *out_id, const char *kind, const c
 	int rc;
 
 	/* The partial unique index keeps one live job per subject; a second delivery for
-	 * the same publication joins the job already waiting. RETURNING costs SQLite an
-	 * extra table per statement: only when the caller wants the id. */
+	 * the same publication joins the job already waiting. An ingest job carries its
+	 * publication's rowid, the index's order (migration 7 says why). RETURNING costs
+	 * SQLite an extra table per statement: only when the caller wants the id. */
 #define ENQUEUE "INSERT INTO job (kind, subject_id, account_id, run_after, created_at," \
-		" updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT (kind, subject_id)" \
+		" updated_at, subject_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?5, (SELECT rowid FROM" \
+		" disk_image_publication WHERE ?1 = 'ingest' AND id = ?2))" \
+		" ON CONFLICT (kind, ifnull(subject_seq, 0), subject_id)" \
 		" WHERE state IN ('ready', 'leased') DO UPDATE SET run_after =" \
 		" min(run_after, excluded.run_after), updated_at = excluded.updated_at"
 	if ((rc = dk_store__prepare(store, &st, out_id ? ENQUEUE " RETURNING id" : ENQUEUE)) < 0)

@@ -18,6 +18,7 @@
 #include "diskops/clock.h"
 #include "diskops/error.h"
 #include "diskops/log.h"
+#include "diskops/store_serve.h"
 #include "diskops/store.h"
 /* Raw statements of its own, finalized here, not the connection's cache. */
 #define DK_STORE_CORE
@@ -217,6 +218,51 @@ migrates_a_version_1_database_keeping_rows(void **state)
 	dk_account_free(a);
 	dk_platform_free(p);
 	dk_publication_free(pub);
+}
+
+/* Version 7 keys live jobs by the publication's rowid: a queued job from before keeps its
+ * place, and a second delivery still joins it instead of queueing another. */
+static void
+migrates_live_jobs_to_their_publications_rowid(void **state)
+{
+	sqlite3 *db;
+	dk_store *s = NULL;
+	char sql[1024];
+
+	build_old_database(T->path, 6);
+	db = raw_open(T->path);
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO account VALUES ('acc-1', 'legacy', 1700000000);"
+		 "INSERT INTO node_platform (id, account_id, name, arch, created_at, updated_at)"
+		 " VALUES ('plat-1', 'acc-1', 'ubuntu', 'arm64', 1700000000, 1700000001);"
+		 "INSERT INTO disk_image_publication (rowid, id, account_id, node_platform_id, git_sha,"
+		 " arch, created_at, updated_at) VALUES (41, 'pub-1', 'acc-1', 'plat-1', 'cafe', 'arm64',"
+		 " 1700000050, 1700000050);"
+		 "INSERT INTO job (kind, subject_id, account_id, run_after, created_at, updated_at)"
+		 " VALUES ('ingest', 'pub-1', 'acc-1', 1700000060, 1700000050, 1700000050);"
+		 "INSERT INTO job (kind, subject_id, account_id, run_after, created_at, updated_at)"
+		 " VALUES ('sweep', 'plat-1', 'acc-1', 1700000060, 1700000050, 1700000050);");
+	raw_exec(db, sql);
+	sqlite3_close(db);
+
+	assert_int_equal(dk_store_open(&s, T->path, NULL), 0);
+	assert_int_equal(su_sql_int(T->path, "SELECT subject_seq FROM job WHERE kind = 'ingest'"), 41);
+	assert_int_equal(su_sql_int(T->path, "SELECT subject_seq IS NULL FROM job WHERE kind = 'sweep'"), 1);
+	/* Both kinds still join their live job; an earlier run_after wins. */
+	assert_int_equal(dk_store_job_enqueue(s, NULL, "ingest", "pub-1", "acc-1", 1700000055), 0);
+	assert_int_equal(dk_store_job_enqueue(s, NULL, "sweep", "plat-1", "acc-1", 1700000070), 0);
+	assert_int_equal(su_sql_int(T->path, "SELECT count(*) FROM job"), 2);
+	assert_int_equal(su_sql_int(T->path, "SELECT run_after FROM job WHERE kind = 'ingest'"),
+			 1700000055);
+	/* Another publication gets its own job, at its own rowid. */
+	assert_int_equal(su_sql_exec(T->path, "INSERT INTO disk_image_publication (rowid, id,"
+				     " account_id, node_platform_id, git_sha, arch, created_at, updated_at)"
+				     " VALUES (42, 'pub-2', 'acc-1', 'plat-1', 'beef', 'arm64', 1, 1)"),
+			 SQLITE_OK);
+	assert_int_equal(dk_store_job_enqueue(s, NULL, "ingest", "pub-2", "acc-1", 1700000080), 0);
+	assert_int_equal(su_sql_int(T->path, "SELECT subject_seq FROM job WHERE subject_id = 'pub-2'"), 42);
+	assert_int_equal(su_sql_int(T->path, "SELECT count(*) FROM job"), 3);
+	dk_store_free(s);
 }
 
 static void
@@ -570,6 +616,7 @@ main(void)
 		cmocka_unit_test(migrations_are_numbered_in_order),
 		TT(migrates_an_empty_file),
 		TT(migrates_a_version_1_database_keeping_rows),
+		TT(migrates_live_jobs_to_their_publications_rowid),
 		TT(a_failing_migration_changes_nothing),
 		TT(a_newer_schema_is_refused),
 		TT(a_text_file_is_refused_untouched),
