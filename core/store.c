@@ -233,8 +233,6 @@ dk_store_begin(dk_store *store)
 {
 	int rc;
 
-	if (store->reading)
-		return dk_error_set(DK_ESTATE, "a write cannot start inside a read snapshot");
 	if (store->tx_depth == 0)
 		rc = run(store, "BEGIN IMMEDIATE");
 	else
@@ -280,29 +278,6 @@ dk_store_rollback(dk_store *store)
 		run(store, "RELEASE nested");
 	}
 	store->tx_depth--;
-}
-
-int
-dk_store_read_begin(dk_store *store)
-{
-	int rc;
-
-	if (store->tx_depth > 0 || store->reading)
-		return 0;
-	if ((rc = run(store, "BEGIN")) == 0)
-		store->reading = true;
-	return rc;
-}
-
-void
-dk_store_read_end(dk_store *store)
-{
-	if (!store->reading)
-		return;
-	store->reading = false;
-	/* Ending a read can fail only when SQLite has ended it already. */
-	if (!sqlite3_get_autocommit(store->db) && run(store, "COMMIT") < 0)
-		run(store, "ROLLBACK");
 }
 
 int

@@ -28,7 +28,6 @@ struct dk_store {
 	sqlite3 *db;
 	char *path;
 	int tx_depth;
-	bool reading;           /* inside dk_store_read_begin's snapshot */
 	void (*on_commit)(void *arg, int wal_frames);
 	void *on_commit_arg;
 	struct dk_store_cached cache[DK_STORE_STMT_CACHE];

@@ -61,13 +61,6 @@ int dk_store_checkpoint(dk_store *store, int *wal_frames, int *copied);
 int dk_store_begin(dk_store *store);
 int dk_store_commit(dk_store *store);
 void dk_store_rollback(dk_store *store);
-/*
- * One read snapshot for several lookups: each lookup outside a transaction starts its
- * own, and after any write by another connection that start re-reads the pages it
- * needs. No-op inside a transaction; no write may start before dk_store_read_end.
- */
-int dk_store_read_begin(dk_store *store);
-void dk_store_read_end(dk_store *store);
 
 /* --- accounts --- */
 int dk_store_account_create(dk_store *store, dk_account **out, const char *name);

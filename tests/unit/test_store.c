@@ -659,33 +659,6 @@ data_version_moves_when_another_connection_commits(void **state)
 	assert_int_equal(v3, v2);
 }
 
-static void
-read_snapshot_is_consistent_and_refuses_writes(void **state)
-{
-	dk_account *x = NULL;
-
-	assert_int_equal(dk_store_read_begin(F->s), 0);
-	/* Ask once so the snapshot is taken (a deferred read starts at its first read). */
-	assert_int_equal(dk_store_account_find(F->s, &x, "later"), DK_ENOTFOUND);
-	assert_int_equal(su_sql_exec(F->path, "INSERT INTO account (id, name, created_at)"
-				     " VALUES ('l', 'later', 1)"), SQLITE_OK);
-	/* Inside the snapshot the other connection's commit is not seen yet. */
-	assert_int_equal(dk_store_account_find(F->s, &x, "later"), DK_ENOTFOUND);
-	assert_int_equal(dk_store_begin(F->s), DK_ESTATE);
-	assert_non_null(strstr(dk_error_last()->message, "read snapshot"));
-	dk_store_read_end(F->s);
-	assert_int_equal(dk_store_account_find(F->s, &x, "later"), 0);
-	dk_account_free(x);
-	/* After the snapshot writes work again, and a snapshot inside a write is a no-op. */
-	assert_int_equal(dk_store_begin(F->s), 0);
-	assert_int_equal(dk_store_read_begin(F->s), 0);
-	assert_int_equal(dk_store_account_create(F->s, &x, "inside"), 0);
-	dk_account_free(x);
-	dk_store_read_end(F->s);
-	assert_int_equal(dk_store_commit(F->s), 0);
-	assert_int_equal(count(F->path, "SELECT count(*) FROM account WHERE name = 'inside'"), 1);
-}
-
 int
 main(void)
 {
@@ -713,7 +686,6 @@ main(void)
 		T(event_filters_account_since_after_limit),
 		T(event_default_limit_is_50),
 		T(data_version_moves_when_another_connection_commits),
-		T(read_snapshot_is_consistent_and_refuses_writes),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
