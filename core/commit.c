@@ -167,15 +167,6 @@ on_commit(void *arg, int wal_frames)
 	((dk_batcher *)arg)->wal_frames = wal_frames;
 }
 
-static double
-ms_since(const struct timespec *t0)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
-}
-
 /*
  * After a commit: a waited-on batch goes to the syncer, which answers it once the WAL
  * is on disk; rows nobody waits on are done now (their answers went out already) and
@@ -210,19 +201,17 @@ static void
 run_batch(dk_batcher *b, struct item *batch, bool urgent)
 {
 	struct item *it;
-	struct timespec t0;
-	double run_ms;
+	int64_t t0 = now_ns(), t1;
 	int rc, n = 0;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rc = dk_store_begin(b->store);
 	for (it = batch; it; it = it->next, n++)
 		it->rc = rc < 0 ? rc : it->fn(b->store, it->arg);
-	run_ms = ms_since(&t0);
+	t1 = now_ns();
 	if (rc == 0)
 		rc = dk_store_commit(b->store);
 	dk_log_debug("msg=\"batch\" writes=%d run_ms=%.2f commit_ms=%.2f wal_frames=%d", n,
-		     run_ms, ms_since(&t0) - run_ms, b->wal_frames);
+		     (double)(t1 - t0) / 1e6, (double)(now_ns() - t1) / 1e6, b->wal_frames);
 	if (rc < 0) {
 		dk_log_error("msg=\"batch not committed\" error=\"%s\"", dk_error_last()->message);
 		finish(b, batch, rc);

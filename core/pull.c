@@ -17,7 +17,6 @@
 #include "diskops/store.h"
 #include "ingest_internal.h"
 
-
 typedef struct {
 	char *name;             /* final file name in dir */
 	char *tmp;              /* temp path while unverified */

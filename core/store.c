@@ -148,10 +148,9 @@ run(dk_store *store, const char *sql)
 		return rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		;
-	rc = rc == SQLITE_DONE ? 0 : dk_store__fail(store, rc,
-		strcmp(sql, "BEGIN") == 0 ? "starting a read" :
-		strncmp(sql, "BEGIN", 5) == 0 ? "starting a write" :
-		strncmp(sql, "COMMIT", 6) == 0 ? "committing" : "running a statement");
+	rc = rc == SQLITE_DONE ? 0 : dk_store__fail(store, rc, strncmp(sql, "BEGIN", 5) == 0 ?
+						    "starting a write" : strncmp(sql, "COMMIT", 6) == 0 ?
+						    "committing" : "running a statement");
 	dk_store__finish(store, st);
 	return rc;
 }

@@ -87,8 +87,8 @@ status_bar_text(struct console *c, char *buf, size_t len, int width)
 	char seg[SEG__COUNT][96];
 
 	if (s->pending) {
-		snprintf(buf, len, "account %.80s %s reading the store…", s->account->name,
-			 term_glyph(G_SEP));
+		snprintf(buf, len, "account %.80s %s reading the store%s", s->account->name,
+			 term_glyph(G_SEP), term_glyph(G_ELLIPSIS));
 		return;
 	}
 	for (int brief = 0; brief < 2; brief++) {

@@ -178,6 +178,7 @@ term_ansi_attr(int fg, int bg)
 	}
 	return (int)COLOR_PAIR(pair);
 }
+
 /*
  * Home, End and Delete as the terminals people use send them, not only as TERM's entry
  * says: under tmux or screen with TERM=xterm-256color, over SSH from rxvt, Home arrives
@@ -200,7 +201,6 @@ alternate_keys(void)
 			define_key(alt[i].seq, alt[i].key);
 	}
 }
-
 
 int
 term_init(const struct term_opts *o, int fd)
