@@ -273,6 +273,20 @@ done:
 	return rc;
 }
 
+/* A handle for the clone in dir, libgit2 initialised; dk_gitops_free undoes both. */
+static int
+gitops_new(dk_gitops **out, const char *dir)
+{
+	if (!dir || !*dir)
+		return dk_error_set(DK_EINVALID, "no directory for the build repo clone");
+	git_libgit2_init();
+	if (!(*out = calloc(1, sizeof(**out)))) {
+		git_libgit2_shutdown();
+		return dk_error_set(DK_ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
 int
 dk_gitops_open(dk_gitops **out, const char *dir, const dk_gitops_remote *remote)
 {
@@ -282,13 +296,8 @@ dk_gitops_open(dk_gitops **out, const char *dir, const dk_gitops_remote *remote)
 	*out = NULL;
 	if (!remote || !remote->url || !*remote->url)
 		return dk_error_set(DK_EINVALID, "no clone URL for the build repo");
-	if (!dir || !*dir)
-		return dk_error_set(DK_EINVALID, "no directory for the build repo clone");
-	git_libgit2_init();
-	if (!(g = calloc(1, sizeof(*g)))) {
-		git_libgit2_shutdown();
-		return dk_error_set(DK_ENOMEM, "out of memory");
-	}
+	if ((rc = gitops_new(&g, dir)) < 0)
+		return rc;
 	g->dir = strdup(dir);
 	g->url = strdup(remote->url);
 	g->shown_url = shown(remote->url);
@@ -329,13 +338,8 @@ dk_gitops_open_local(dk_gitops **out, const char *dir)
 	int rc;
 
 	*out = NULL;
-	if (!dir || !*dir)
-		return dk_error_set(DK_EINVALID, "no directory for the build repo clone");
-	git_libgit2_init();
-	if (!(g = calloc(1, sizeof(*g)))) {
-		git_libgit2_shutdown();
-		return dk_error_set(DK_ENOMEM, "out of memory");
-	}
+	if ((rc = gitops_new(&g, dir)) < 0)
+		return rc;
 	if (git_repository_open_ext(&g->repo, dir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0) {
 		rc = dk_error_set(DK_ENOTFOUND, "no clone of the build repo in %s", dir);
 		goto done;

@@ -106,20 +106,32 @@ log_free(struct ci_log *l)
 	free(l);
 }
 
+/* A task the console will not see through: done(NULL) frees its argument. */
+static void
+task_drop(struct task *t)
+{
+	t->done(NULL, t->arg);
+	free(t);
+}
+
+/* What a message carries, when it is not delivered. */
+static void
+data_free(enum msg_kind kind, void *data)
+{
+	if (kind == MSG_TASK)
+		task_drop(data);
+	else if (kind == MSG_RUNS)
+		runs_free(data);
+	else if (kind == MSG_JOBS)
+		jobs_free(data);
+	else
+		log_free(data);
+}
+
 static void
 msg_free(struct msg *m)
 {
-	if (m->kind == MSG_TASK) {
-		struct task *t = m->data;
-
-		t->done(NULL, t->arg);
-		free(t);
-	} else if (m->kind == MSG_RUNS)
-		runs_free(m->data);
-	else if (m->kind == MSG_JOBS)
-		jobs_free(m->data);
-	else
-		log_free(m->data);
+	data_free(m->kind, m->data);
 	free(m);
 }
 
@@ -180,15 +192,7 @@ post(struct ci *ci, enum msg_kind kind, void *data)
 
 	if (!m) {
 		/* Dropped: the next poll brings the same news. */
-		if (kind == MSG_TASK) {
-			((struct task *)data)->done(NULL, ((struct task *)data)->arg);
-			free(data);
-		} else if (kind == MSG_RUNS)
-			runs_free(data);
-		else if (kind == MSG_JOBS)
-			jobs_free(data);
-		else
-			log_free(data);
+		data_free(kind, data);
 		return;
 	}
 	m->kind = kind;
@@ -472,12 +476,6 @@ ensure_worker(struct ci *ci)
 	return true;
 }
 
-static char *
-dup_or_null(const char *s)
-{
-	return s ? strdup(s) : NULL;
-}
-
 /* serve's cached runs in the shape the worker's answers have, for views/runs.c. */
 static struct ci_runs *
 runs_from_cache(const struct console_snapshot *s)
@@ -513,14 +511,14 @@ runs_from_cache(const struct console_snapshot *s)
 
 			g->id = c->run_id;
 			g->run_number = c->run_number;
-			g->path = dup_or_null(c->workflow);
-			g->event = dup_or_null(c->event);
-			g->display_title = dup_or_null(c->title);
-			g->head_branch = dup_or_null(c->head_branch);
-			g->head_sha = dup_or_null(c->head_sha);
+			g->path = text_dup(c->workflow);
+			g->event = text_dup(c->event);
+			g->display_title = text_dup(c->title);
+			g->head_branch = text_dup(c->head_branch);
+			g->head_sha = text_dup(c->head_sha);
 			g->status = strdup(c->status ? c->status : "");
 			g->conclusion = strdup(c->conclusion ? c->conclusion : "");
-			g->html_url = dup_or_null(c->html_url);
+			g->html_url = text_dup(c->html_url);
 			g->started_at = c->started_at;
 			g->completed_at = c->completed_at;
 		}
@@ -594,8 +592,7 @@ ci_stop(struct console *c)
 		struct task *t = ci->tasks;
 
 		ci->tasks = t->next;
-		t->done(NULL, t->arg);
-		free(t);
+		task_drop(t);
 	}
 	free_repos(ci);
 	runs_free(ci->runs);

@@ -89,12 +89,6 @@ fetch_done(struct console *c, void *arg)
 	fetch_free(f);
 }
 
-static char *
-dup_or_null(const char *s)
-{
-	return s ? strdup(s) : NULL;
-}
-
 /* The clone in the state dir could not answer (none yet, or older than the shas): fetch
  * it from Gitea on the worker thread, the dialog says so meanwhile. */
 static bool
@@ -106,9 +100,9 @@ fetch_later(struct console *c, const char *repo)
 	if (!f)
 		return false;
 	f->gen = c->dialog.gen;
-	f->token = dup_or_null(c->cfg->gitea_token);
-	f->state_dir = dup_or_null(c->cfg->state_dir);
-	f->ssh_key = dup_or_null(c->cfg->git_ssh_key);
+	f->token = text_dup(c->cfg->gitea_token);
+	f->state_dir = text_dup(c->cfg->state_dir);
+	f->ssh_key = text_dup(c->cfg->git_ssh_key);
 	f->repo = strdup(repo);
 	f->from = strdup(p->previous_git_sha);
 	f->to = strdup(p->target_git_sha);
@@ -228,41 +222,17 @@ dialog_key(struct console *c, int key)
 		return dispatch_dialog_key(c, key);
 	if (d->kind != DLG_PROMOTE)
 		return ops_dialog_key(c, key);
-	switch (key) {
-	case 27:
+	switch (dialog_nav(&d->focus, DF_REASON, DF__COUNT, key)) {
+	case DS_CONFIRM:
+		return confirm(c);
+	case DS_CANCEL:
 		return cancel(c);
-	case '\t':
-	case KEY_DOWN:
-		d->focus = (d->focus + 1) % DF__COUNT;
+	case DS_EDIT:
+		text_input_key(&d->reason, key);
 		return R_REDRAW;
-	case KEY_BTAB:
-	case KEY_UP:
-		d->focus = (d->focus + DF__COUNT - 1) % DF__COUNT;
-		return R_REDRAW;
-	case KEY_LEFT:
-	case KEY_RIGHT:
-		/* Between the buttons; in the reason they move the cursor. */
-		if (d->focus != DF_REASON) {
-			d->focus = d->focus == DF_CANCEL ? DF_CONFIRM : DF_CANCEL;
-			return R_REDRAW;
-		}
-		break;
-	case '\n':
-		if (d->focus == DF_CONFIRM)
-			return confirm(c);
-		if (d->focus == DF_CANCEL)
-			return cancel(c);
-		d->focus = DF_CANCEL;
+	default:
 		return R_REDRAW;
 	}
-	if (d->focus != DF_REASON) {
-		/* On the buttons, y is the shortcut for Rollback. */
-		if (key == 'y' || key == 'Y')
-			return confirm(c);
-		return R_REDRAW;
-	}
-	text_input_key(&d->reason, key);
-	return R_REDRAW;
 }
 
 static void

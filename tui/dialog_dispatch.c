@@ -56,6 +56,15 @@ struct send {
 	char error[256];
 };
 
+/* The workflow's file name, for titles and messages. */
+static const char *
+file_of(const char *workflow)
+{
+	const char *slash = strrchr(workflow, '/');
+
+	return slash ? slash + 1 : workflow;
+}
+
 static bool
 on_cancel(const struct dispatch_form *f)
 {
@@ -110,9 +119,8 @@ load_done(struct console *c, void *arg)
 	on_buttons = f->focus >= f->nfields;
 	button = f->focus - f->nfields;
 	f->loading = false;
-	if (l->ref && !f->ref_edited) {
+	if (l->ref && !f->ref_edited)
 		text_input_set(&f->f[0].value, l->ref);
-	}
 	if (l->rc < 0) {
 		f->warn = true;
 		snprintf(f->note, sizeof(f->note), "inputs unknown (%s): the workflow's defaults apply",
@@ -206,7 +214,7 @@ static void
 send_done(struct console *c, void *arg)
 {
 	struct send *s = arg;
-	const char *file = strrchr(s->workflow, '/') ? strrchr(s->workflow, '/') + 1 : s->workflow;
+	const char *file = file_of(s->workflow);
 
 	if (c) {
 		if (s->rc < 0)
@@ -259,21 +267,19 @@ confirm(struct console *c)
 		if (asprintf(&s->inputs[i - 1], "%s=%s", f->f[i].label, f->f[i].value.text) < 0) {
 			s->inputs[i - 1] = NULL;
 			s->rc = dk_error_set(DK_ENOMEM, "out of memory");
-			snprintf(s->error, sizeof(s->error), "out of memory");
-			send_done(c, s);
-			dialog_close(c);
-			return R_REDRAW;
+			goto refused;
 		}
 	}
-	if (console_ci_task(c, send_work, send_done, s) < 0) {
-		s->rc = DK_ESTATE;
-		snprintf(s->error, sizeof(s->error), "%s", dk_error_last()->message);
-		send_done(c, s);
-		dialog_close(c);
-		return R_REDRAW;
-	}
+	if ((s->rc = console_ci_task(c, send_work, send_done, s)) < 0)
+		goto refused;
 	console_message(c, ST_NORMAL, "dispatching %s on %s (%s)%s", f->workflow, s->repo, s->ref,
 			term_glyph(G_ELLIPSIS));
+	dialog_close(c);
+	return R_REDRAW;
+refused:
+	/* send_done says why in the status line and frees what was gathered. */
+	snprintf(s->error, sizeof(s->error), "%s", dk_error_last()->message);
+	send_done(c, s);
 	dialog_close(c);
 	return R_REDRAW;
 }
@@ -290,46 +296,19 @@ int
 dispatch_dialog_key(struct console *c, int key)
 {
 	struct dispatch_form *f = c->dialog.form;
-	int n = f->nfields + 2;
-	struct field *fl;
 
-	switch (key) {
-	case 27:
+	switch (dialog_nav(&f->focus, 0, f->nfields + 2, key)) {
+	case DS_CONFIRM:
+		return confirm(c);
+	case DS_CANCEL:
 		return cancel(c);
-	case '\t':
-	case KEY_DOWN:
-		f->focus = (f->focus + 1) % n;
+	case DS_EDIT:
+		if (text_input_key(&f->f[f->focus].value, key) && f->focus == 0)
+			f->ref_edited = true;
 		return R_REDRAW;
-	case KEY_BTAB:
-	case KEY_UP:
-		f->focus = (f->focus + n - 1) % n;
-		return R_REDRAW;
-	case KEY_LEFT:
-	case KEY_RIGHT:
-		/* Between the buttons; in a field they move the cursor. */
-		if (on_cancel(f) || on_confirm(f)) {
-			f->focus = on_cancel(f) ? f->nfields + 1 : f->nfields;
-			return R_REDRAW;
-		}
-		break;
-	case '\n':
-		if (on_confirm(f))
-			return confirm(c);
-		if (on_cancel(f))
-			return cancel(c);
-		f->focus++;
+	default:
 		return R_REDRAW;
 	}
-	if (f->focus >= f->nfields) {
-		/* On the buttons, y is the shortcut for Dispatch. */
-		if (key == 'y' || key == 'Y')
-			return confirm(c);
-		return R_REDRAW;
-	}
-	fl = &f->f[f->focus];
-	if (text_input_key(&fl->value, key) && f->focus == 0)
-		f->ref_edited = true;
-	return R_REDRAW;
 }
 
 /* The rows the fields take: each field, and its description under it when all fit. */
@@ -376,7 +355,7 @@ dispatch_dialog_paint(struct console *c)
 	int w = COLS - 4 < FORM_WIDTH ? COLS - 4 : FORM_WIDTH, in = w - 4;
 	int room = LINES - 3 - 11, nslots, h, x, y, r, bx, cur_y = -1, cur_x = 0;
 	char buf[512], title[400];
-	const char *file = strrchr(f->workflow, '/') ? strrchr(f->workflow, '/') + 1 : f->workflow;
+	const char *file = file_of(f->workflow);
 
 	if (room < 1)
 		room = 1;

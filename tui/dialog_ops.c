@@ -260,14 +260,44 @@ has_reason(const struct dialog *d)
 	return d->kind == DLG_REJECT;
 }
 
-static void
-move_focus(struct dialog *d, int step)
+enum dialog_step
+dialog_nav(int *focus, int first, int n, int key)
 {
-	if (d->kind == DLG_SECRET)
-		return;
-	do
-		d->focus = (d->focus + DF__COUNT + step) % DF__COUNT;
-	while (d->focus == DF_REASON && !has_reason(d));
+	int span = n - first;
+	bool on_button = *focus >= n - 2;
+
+	switch (key) {
+	case 27:
+		return DS_CANCEL;
+	case '\t':
+	case KEY_DOWN:
+		*focus = first + (*focus - first + 1) % span;
+		return DS_REDRAW;
+	case KEY_BTAB:
+	case KEY_UP:
+		*focus = first + (*focus - first + span - 1) % span;
+		return DS_REDRAW;
+	case KEY_LEFT:
+	case KEY_RIGHT:
+		if (!on_button)
+			return DS_EDIT;
+		if (span >= 2)
+			*focus = *focus == n - 2 ? n - 1 : n - 2;
+		return DS_REDRAW;
+	case '\n':
+		if (*focus == n - 1)
+			return DS_CONFIRM;
+		if (*focus == n - 2)
+			return DS_CANCEL;
+		(*focus)++;
+		return DS_REDRAW;
+	case 'y':
+	case 'Y':
+		if (on_button)
+			return DS_CONFIRM;
+		break;
+	}
+	return on_button ? DS_REDRAW : DS_EDIT;
 }
 
 int
@@ -275,51 +305,29 @@ ops_dialog_key(struct console *c, int key)
 {
 	struct dialog *d = &c->dialog;
 
-	switch (key) {
-	case 27:
-		return cancel(c);
-	case '\t':
-	case KEY_DOWN:
-		move_focus(d, 1);
-		return R_REDRAW;
-	case KEY_BTAB:
-	case KEY_UP:
-		move_focus(d, -1);
-		return R_REDRAW;
-	case KEY_LEFT:
-	case KEY_RIGHT:
-		/* Between the buttons; in the reason they move the cursor. */
-		if (d->focus != DF_REASON) {
-			if (d->kind != DLG_SECRET)
-				d->focus = d->focus == DF_CANCEL ? DF_CONFIRM : DF_CANCEL;
-			return R_REDRAW;
-		}
-		break;
-	case '\n':
-		if (d->focus == DF_CONFIRM)
-			return confirm(c);
-		if (d->focus == DF_CANCEL)
-			return cancel(c);
-		d->focus = DF_CANCEL;
-		return R_REDRAW;
-	}
 	if (d->kind == DLG_SECRET) {
+		/* One button; y copies the secret rather than closing. */
 		if (key == 'y' || key == 'Y') {
 			term_osc52(d->secret);
 			snprintf(d->note, sizeof(d->note), "Copied to the clipboard (OSC 52). Enter or Esc "
 				 "closes; it is not shown again.");
-		} else if (key == 'q') {
-			return confirm(c);
+			return R_REDRAW;
 		}
-		return R_REDRAW;
-	}
-	if (d->focus != DF_REASON) {
-		if (key == 'y' || key == 'Y')
+		if (key == 'q')
 			return confirm(c);
+	}
+	switch (dialog_nav(&d->focus, d->kind == DLG_SECRET ? DF_CONFIRM : has_reason(d) ? DF_REASON
+			   : DF_CANCEL, DF__COUNT, key)) {
+	case DS_CONFIRM:
+		return confirm(c);
+	case DS_CANCEL:
+		return cancel(c);
+	case DS_EDIT:
+		text_input_key(&d->reason, key);
+		return R_REDRAW;
+	default:
 		return R_REDRAW;
 	}
-	text_input_key(&d->reason, key);
-	return R_REDRAW;
 }
 
 void

@@ -33,6 +33,12 @@ text_next_char(const char *s, size_t left, int *width, bool *control)
 	return n;
 }
 
+char *
+text_dup(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
 int
 text_width(const char *s)
 {

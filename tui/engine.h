@@ -115,6 +115,15 @@ void dialog_close(struct console *c);
 int ops_dialog_key(struct console *c, int key);
 void ops_dialog_paint(struct console *c);
 void ops_dialog_wipe(struct dialog *d);
+/* What a key does in a dialog (dialog_nav). */
+enum dialog_step { DS_REDRAW, DS_CONFIRM, DS_CANCEL, DS_EDIT };
+/*
+ * The keys every dialog shares, over focus positions first..n-1 whose last two are
+ * Cancel and the action's button: Esc cancels; Tab/Down and Shift-Tab/Up cycle; Left and
+ * Right switch between the buttons; Enter presses the focused button, or on a field moves
+ * on; y on a button confirms. On a field any other key is the field's: DS_EDIT.
+ */
+enum dialog_step dialog_nav(int *focus, int first, int n, int key);
 /* A blank box with a title in its top line, drawn with text glyphs. */
 void dialog_frame(int y, int x, int w, int h, const char *title, int in);
 
@@ -134,5 +143,7 @@ void console_paint(struct console *c);
  * Control characters become spaces. */
 void text_fit(char *dst, size_t dstlen, const char *src, int width, bool right);
 int text_width(const char *s);
+/* strdup, NULL staying NULL. */
+char *text_dup(const char *s);
 
 #endif

@@ -104,13 +104,12 @@ text_input_key(struct text_input *t, int key)
 	if (key < ' ' || key >= 256)
 		return false;
 	/* UTF-8 arrives a byte at a time; each goes in at the cursor, which then moves on. */
-	if (((unsigned)key & 0xC0) == 0x80 || t->len + char_bytes((unsigned char)key) < sizeof(t->text)) {
-		if (t->len + 1 >= sizeof(t->text))
-			return true;
-		memmove(t->text + t->cur + 1, t->text + t->cur, t->len - t->cur);
-		t->text[t->cur++] = (char)key;
-		t->text[++t->len] = '\0';
-	}
+	if (t->len + (((unsigned)key & 0xC0) == 0x80 ? 1 : char_bytes((unsigned char)key)) >=
+	    sizeof(t->text))
+		return true;
+	memmove(t->text + t->cur + 1, t->text + t->cur, t->len - t->cur);
+	t->text[t->cur++] = (char)key;
+	t->text[++t->len] = '\0';
 	return true;
 }
 
